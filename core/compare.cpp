@@ -1,0 +1,2 @@
+// Placeholder: written in the next commit.
+#include "core/tensor.h"

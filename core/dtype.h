@@ -1,0 +1,135 @@
+// Element types, and how one kernel template is run for whichever type a tensor holds.
+//
+// minigrad's tensors hold float32 (the default), float64 (for gradient checks), int64 (indices,
+// lengths, class labels) or bool (the result of a comparison, the mask of masked_fill). Kernels
+// are written once as templates over the element type T and dispatched on the dtype at run time:
+//
+//   dispatch(t.dtype(), "exp", [&]<class T>() { ... code using T ... });
+//
+// Arithmetic between different dtypes promotes the way PyTorch does (bool < int64 < float32 <
+// float64), and a plain C++ number in an expression (`x * 2`, `x + 0.5`) is a Scalar that
+// remembers whether it was written as an integer. Read after error.h; shape.h comes next.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+
+#include "core/error.h"
+
+namespace minigrad {
+
+enum class Dtype : std::uint8_t { Bool, Int64, Float32, Float64 };
+
+inline constexpr Dtype kBool = Dtype::Bool;
+inline constexpr Dtype kInt64 = Dtype::Int64;
+inline constexpr Dtype kFloat32 = Dtype::Float32;
+inline constexpr Dtype kFloat64 = Dtype::Float64;
+
+// PyTorch's short names, used in error messages ("expected scalar type Float but found Double").
+constexpr std::string_view dtype_name(Dtype d) {
+  switch (d) {
+    case kBool: return "Bool";
+    case kInt64: return "Long";
+    case kFloat32: return "Float";
+    case kFloat64: return "Double";
+  }
+  return "?";
+}
+
+// The names PyTorch prints in a tensor's repr ("dtype=torch.float64").
+constexpr std::string_view dtype_repr(Dtype d) {
+  switch (d) {
+    case kBool: return "torch.bool";
+    case kInt64: return "torch.int64";
+    case kFloat32: return "torch.float32";
+    case kFloat64: return "torch.float64";
+  }
+  return "?";
+}
+
+constexpr bool is_floating(Dtype d) { return d == kFloat32 || d == kFloat64; }
+
+constexpr std::size_t element_size(Dtype d) {
+  switch (d) {
+    case kBool: return sizeof(bool);
+    case kInt64: return sizeof(std::int64_t);
+    case kFloat32: return sizeof(float);
+    case kFloat64: return sizeof(double);
+  }
+  return 0;
+}
+
+// The dtype of a C++ element type: dtype_of<float> == kFloat32.
+template <class T>
+constexpr Dtype dtype_of() {
+  if constexpr (std::is_same_v<T, bool>) return kBool;
+  else if constexpr (std::is_same_v<T, std::int64_t>) return kInt64;
+  else if constexpr (std::is_same_v<T, float>) return kFloat32;
+  else if constexpr (std::is_same_v<T, double>) return kFloat64;
+  else static_assert(!sizeof(T), "minigrad tensors hold bool, int64_t, float or double");
+}
+
+// Runs body.template operator()<T>() with T the element type of `d`.
+template <class Body>
+decltype(auto) dispatch(Dtype d, Body&& body) {
+  switch (d) {
+    case kBool: return body.template operator()<bool>();
+    case kInt64: return body.template operator()<std::int64_t>();
+    case kFloat32: return body.template operator()<float>();
+    case kFloat64: return body.template operator()<double>();
+  }
+  throw Error("dispatch: unknown dtype");
+}
+
+// The same for operations defined only on floating point; `op` names the operation in the error.
+template <class Body>
+decltype(auto) dispatch_floating(Dtype d, std::string_view op, Body&& body) {
+  switch (d) {
+    case kFloat32: return body.template operator()<float>();
+    case kFloat64: return body.template operator()<double>();
+    default: throw Error(fmt::format("\"{}\" not implemented for '{}'", op, dtype_name(d)));
+  }
+}
+
+// The same for arithmetic: every dtype but bool.
+template <class Body>
+decltype(auto) dispatch_numeric(Dtype d, std::string_view op, Body&& body) {
+  switch (d) {
+    case kInt64: return body.template operator()<std::int64_t>();
+    case kFloat32: return body.template operator()<float>();
+    case kFloat64: return body.template operator()<double>();
+    default: throw Error(fmt::format("\"{}\" not implemented for '{}'", op, dtype_name(d)));
+  }
+}
+
+// The dtype two tensor operands are computed in: the later of the two in bool < int64 <
+// float32 < float64, as PyTorch's type promotion does for these four types.
+constexpr Dtype promote_types(Dtype a, Dtype b) { return a > b ? a : b; }
+
+// A plain number standing in an expression with tensors. It keeps whether it was written as an
+// integer, because PyTorch does: int_tensor * 2 stays int64, int_tensor * 2.5 becomes float32.
+class Scalar {
+ public:
+  template <class T>
+    requires std::is_arithmetic_v<T>
+  Scalar(T value)  // NOLINT(google-explicit-constructor): numbers convert implicitly, as in PyTorch
+      : value_(static_cast<double>(value)), integral_(std::is_integral_v<T>) {}
+
+  double to_double() const { return value_; }
+  bool is_integral() const { return integral_; }
+
+  // The dtype `tensor_dtype op scalar` is computed in: a float scalar makes an integer tensor's
+  // result float32 (PyTorch's default dtype); otherwise the tensor's dtype wins.
+  Dtype result_dtype(Dtype tensor_dtype) const {
+    if (!integral_ && !is_floating(tensor_dtype)) return kFloat32;
+    if (integral_ && tensor_dtype == kBool) return kInt64;
+    return tensor_dtype;
+  }
+
+ private:
+  double value_;
+  bool integral_;
+};
+
+}  // namespace minigrad

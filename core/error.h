@@ -1,0 +1,31 @@
+// mg::Error and check(): how minigrad refuses bad input.
+//
+// Every public entry point validates its arguments before it touches any data, and says what
+// went wrong in the shape "<operation>: expected <this>, got <that>" — in PyTorch's own words
+// wherever PyTorch has a message for the same mistake, so that a search for the message finds
+// the same explanations. Read this first; everything else in core/ uses it.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace minigrad {
+
+// The one exception type minigrad throws for bad input and misuse.
+class Error : public std::runtime_error {
+ public:
+  explicit Error(const std::string& message) : std::runtime_error(message) {}
+};
+
+// Throws Error with a formatted message unless `condition` holds.
+//   check(a.dim() == 2, "mm: expected a 2-D tensor, got {}-D", a.dim());
+// The arguments are formatted only on failure.
+template <class... Args>
+void check(bool condition, fmt::format_string<Args...> format, Args&&... args) {
+  if (!condition) throw Error(fmt::format(format, std::forward<Args>(args)...));
+}
+
+}  // namespace minigrad

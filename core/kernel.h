@@ -1,0 +1,84 @@
+// The loops under every elementwise kernel: visiting each element of one or more strided tensors.
+//
+// for_each_offset(shape, {&strides_a, &strides_b}, body) calls body(offsets) once for every
+// index of `shape`, in row-major order, with offsets[k] = Σ index[d] · strides_k[d], the place
+// of that element in operand k. Broadcasting is nothing more than a stride of 0 (shape.h's
+// broadcast_strides), so one loop serves same-shape, broadcast and transposed operands alike.
+// The innermost dimension is a plain counted loop the compiler can vectorise; an odometer
+// steps through the outer dimensions.
+//
+// map() and zip() build a fresh contiguous result from one or two operands:
+//   Tensor y = map<float, float>(x, [](float v) { return std::tanh(v); });
+// Read after tensor.h; elementwise.cpp shows them in use.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace minigrad {
+
+template <std::size_t N, class Body>
+void for_each_offset(const Shape& shape, const std::array<const Shape*, N>& strides, Body&& body) {
+  if (shape_numel(shape) == 0) return;
+  const std::size_t rank = shape.size();
+  std::array<std::int64_t, N> row{};  // offsets of the first element of the current row
+  if (rank == 0) {
+    body(row);
+    return;
+  }
+  const std::int64_t inner = shape[rank - 1];
+  std::array<std::int64_t, N> step{};
+  for (std::size_t k = 0; k < N; ++k) step[k] = (*strides[k])[rank - 1];
+
+  std::vector<std::int64_t> index(rank - 1, 0);  // position in the outer dimensions
+  while (true) {
+    std::array<std::int64_t, N> at = row;
+    for (std::int64_t i = 0; i < inner; ++i) {
+      body(at);
+      for (std::size_t k = 0; k < N; ++k) at[k] += step[k];
+    }
+    // Advance the odometer: bump the last outer dimension, carrying into earlier ones.
+    std::size_t d = rank - 1;
+    while (d-- > 0) {
+      for (std::size_t k = 0; k < N; ++k) row[k] += (*strides[k])[d];
+      if (++index[d] < shape[d]) break;
+      for (std::size_t k = 0; k < N; ++k) row[k] -= (*strides[k])[d] * shape[d];
+      index[d] = 0;
+      if (d == 0) return;
+    }
+    if (rank == 1) return;
+  }
+}
+
+// out[i] = f(a[i]) for every element, read as In and written as Out.
+template <class Out, class In, class F>
+Tensor map(const Tensor& a, F&& f) {
+  Tensor out = empty(a.shape(), dtype_of<Out>());
+  Out* o = out.data_ptr<Out>();
+  const In* x = a.data_ptr<In>();
+  const Shape& out_strides = out.strides();
+  for_each_offset<2>(a.shape(), {&out_strides, &a.strides()},
+                     [&](const auto& at) { o[at[0]] = f(x[at[1]]); });
+  return out;
+}
+
+// out[i] = f(a[i], b[i]) with a and b broadcast to a common shape.
+template <class Out, class A, class B, class F>
+Tensor zip(const Tensor& a, const Tensor& b, F&& f) {
+  const Shape shape = broadcast_shapes(a.shape(), b.shape());
+  Tensor out = empty(shape, dtype_of<Out>());
+  Out* o = out.data_ptr<Out>();
+  const A* x = a.data_ptr<A>();
+  const B* y = b.data_ptr<B>();
+  const Shape out_strides = out.strides();
+  const Shape a_strides = broadcast_strides(a.shape(), a.strides(), shape);
+  const Shape b_strides = broadcast_strides(b.shape(), b.strides(), shape);
+  for_each_offset<3>(shape, {&out_strides, &a_strides, &b_strides},
+                     [&](const auto& at) { o[at[0]] = f(x[at[1]], y[at[2]]); });
+  return out;
+}
+
+}  // namespace minigrad

@@ -1,0 +1,16 @@
+// minigrad: the whole public API in one include.
+//
+//   #include "minigrad.h"
+//   namespace mg = minigrad;
+//
+// The reading order of the source is in docs/README.md: core/error.h, dtype.h, shape.h,
+// storage.h, tensor.h, autograd.h, kernel.h, then the op files, elementwise.cpp first.
+#pragma once
+
+#include "core/autograd.h"
+#include "core/dtype.h"
+#include "core/error.h"
+#include "core/gradcheck.h"
+#include "core/print.h"
+#include "core/shape.h"
+#include "core/tensor.h"

@@ -1,0 +1,75 @@
+// What every test file shares: seeded random inputs, the gradient-check wrapper and tensor
+// comparisons that fail with a message naming the element, the expected and the actual value.
+#pragma once
+
+#include <cmath>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <boost/test/unit_test.hpp>
+
+#include "minigrad.h"
+
+namespace mg = minigrad;
+
+namespace test {
+
+// A float64 leaf of the given shape, N(0, 1) from the global generator, requiring grad.
+inline mg::Tensor leaf(const mg::Shape& shape) {
+  return mg::randn(shape, mg::kFloat64).requires_grad_();
+}
+
+// Runs mg::gradcheck on (fn(inputs) ⊙ w).sum() with w ~ N(0, 1) fixed for the check: a random
+// upstream gradient, so that a gradient sent to the wrong element or transposed cannot pass.
+// A failure is reported through Boost with gradcheck's message (input, element, both values).
+inline void check_gradients(const std::function<mg::Tensor(const std::vector<mg::Tensor>&)>& fn,
+                            const std::vector<mg::Tensor>& inputs,
+                            mg::GradcheckOptions options = {}) {
+  mg::Tensor weights;
+  {
+    mg::NoGradGuard no_grad;
+    weights = mg::randn(fn(inputs).shape(), mg::kFloat64);
+  }
+  auto weighted = [&](const std::vector<mg::Tensor>& in) { return (fn(in) * weights).sum(); };
+  try {
+    BOOST_CHECK(mg::gradcheck(weighted, inputs, options));
+  } catch (const mg::Error& e) {
+    BOOST_ERROR(e.what());
+  }
+}
+
+// Checks that `actual` has `expected`'s shape and that every element agrees within
+// atol + rtol·|expected|; reports the first few mismatches with their flat index.
+inline void check_close(const mg::Tensor& actual, const mg::Tensor& expected, double rtol = 1e-6,
+                        double atol = 1e-8, const std::string& what = "tensor") {
+  BOOST_REQUIRE_MESSAGE(actual.defined(), what << ": actual tensor is undefined");
+  BOOST_REQUIRE_MESSAGE(actual.shape() == expected.shape(),
+                        what << ": shape " << mg::shape_str(actual.shape()) << ", expected "
+                             << mg::shape_str(expected.shape()));
+  const auto a = actual.to(mg::kFloat64).to_vector<double>();
+  const auto e = expected.to(mg::kFloat64).to_vector<double>();
+  int reported = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const bool ok = (std::isnan(e[i]) && std::isnan(a[i])) ||
+                    std::abs(a[i] - e[i]) <= atol + rtol * std::abs(e[i]);
+    if (!ok && reported++ < 5)
+      BOOST_ERROR(what << ": element " << i << " is " << a[i] << ", expected " << e[i]);
+  }
+  BOOST_CHECK_MESSAGE(reported == 0, what << ": " << reported << " elements differ");
+}
+
+// Checks that `statement` throws mg::Error whose message contains `fragment`.
+template <class F>
+void check_error(F&& statement, const std::string& fragment) {
+  try {
+    statement();
+    BOOST_ERROR("expected mg::Error containing \"" << fragment << "\", but nothing was thrown");
+  } catch (const mg::Error& e) {
+    BOOST_CHECK_MESSAGE(std::string(e.what()).find(fragment) != std::string::npos,
+                        "error message \"" << e.what() << "\" does not contain \"" << fragment
+                                           << "\"");
+  }
+}
+
+}  // namespace test
