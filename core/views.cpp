@@ -191,7 +191,7 @@ Tensor Tensor::narrow(std::int64_t dim_, std::int64_t start, std::int64_t length
   shape_out[d] = length;
   Tensor out = make_view(*this, shape_out, strides(), storage_offset() + begin * strides()[d]);
   // Only the narrowed range fed y: grad_x is grad_y there and zero elsewhere.
-  return record("NarrowBackward0", {*this}, out,
+  return record("SliceBackward0", {*this}, out,
                 [in = shape(), dtype = dtype(), d, begin, length](const Tensor& grad) {
                   Tensor grad_x = zeros(in, dtype);
                   grad_x.narrow(static_cast<std::int64_t>(d), begin, length).copy_(grad);
