@@ -68,7 +68,7 @@ BOOST_AUTO_TEST_CASE(cat_values) {
     BOOST_REQUIRE(y.shape() == shape_out);
     const auto values = y.to_vector<double>();
     for_each_index(shape_out, [&](const Index3& q) {
-      Index3 p = q;       // q's place in input n
+      Index3 p = q;  // q's place in input n
       std::size_t n = 0;
       while (p[d] >= lengths[n]) p[d] -= lengths[n++];
       BOOST_CHECK_EQUAL(values[flat(shape_out, q)], input_values[n][flat(inputs[n].shape(), p)]);
@@ -159,6 +159,10 @@ BOOST_AUTO_TEST_CASE(cat_errors) {
   test::check_error([&] { mg::cat({a, mg::zeros({0}), mg::zeros({2, 4})}, -2); },
                     "Sizes of tensors must match except in dimension 0. Expected size 3 but got "
                     "size 4 for tensor number 2 in the list.");
+  // A (0, 2) tensor is empty but not skipped: its size 2 is checked.
+  test::check_error([&] { mg::cat({mg::zeros({0, 2}), a}); },
+                    "Sizes of tensors must match except in dimension 0. Expected size 2 but got "
+                    "size 3 for tensor number 1 in the list.");
   test::check_error([&] { mg::cat({a, mg::zeros({2, 3, 1})}); },
                     "Tensors must have same number of dimensions: got 2 and 3");
   test::check_error([&] { mg::cat({a, a}, 2); },
@@ -282,12 +286,17 @@ BOOST_AUTO_TEST_CASE(index_select_gradients) {
         },
         {x});
   }
-  // A non-contiguous x.
+  // A non-contiguous x, and a 0-d x (y = x).
   test::check_gradients(
       [&](const std::vector<mg::Tensor>& in) {
         return in[0].permute({2, 0, 1}).index_select(2, indices(chosen, {5}));
       },
       {x});
+  test::check_gradients(
+      [](const std::vector<mg::Tensor>& in) {
+        return in[0].index_select(0, mg::scalar_tensor(0, mg::kInt64));
+      },
+      {test::leaf({})});
 
   // Hand-checked: columns 2, 2, 0 of a (2, 3) x with upstream gradient [[1, 2, 3], [4, 5, 6]]:
   // column 2 collects 1 + 2 and 4 + 5, column 0 collects 3 and 6, column 1 nothing.
@@ -364,6 +373,7 @@ BOOST_AUTO_TEST_CASE(gather_values) {
   test::check_close(mg::scalar_tensor(5.0, mg::kFloat64).gather(0, indices({0, 0}, {2})),
                     mg::from_vector<double>({5, 5}), 0, 0, "0-d x");
   BOOST_CHECK(m.gather(1, mg::zeros({3, 0}, mg::kInt64)).shape() == (mg::Shape{3, 0}));
+  BOOST_CHECK(m.gather(1, mg::zeros({0, 0, 0}, mg::kInt64)).shape() == (mg::Shape{0, 0, 0}));
   BOOST_CHECK(mg::arange(4).gather(0, indices({3, 3}, {2})).to_vector<std::int64_t>() ==
               (std::vector<std::int64_t>{3, 3}));
 }
@@ -389,6 +399,15 @@ BOOST_AUTO_TEST_CASE(gather_gradients) {
         return in[0].permute({2, 0, 1}).gather(1, indices(chosen, {2, 3, 2}));
       },
       {x});
+  // A 0-d x read twice, and a 0-d index.
+  test::check_gradients(
+      [](const std::vector<mg::Tensor>& in) { return in[0].gather(0, indices({0, 0}, {2})); },
+      {test::leaf({})});
+  test::check_gradients(
+      [](const std::vector<mg::Tensor>& in) {
+        return in[0].gather(0, mg::scalar_tensor(2, mg::kInt64));
+      },
+      {test::leaf({4})});
 
   // Hand-checked: x (2, 3), index [[2, 2, 2, 0]], upstream [[1, 2, 3, 4]]: element (0, 2)
   // collects 1 + 2 + 3, element (0, 0) collects 4.
