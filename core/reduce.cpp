@@ -199,6 +199,27 @@ Tensor scatter_rows(const Tensor& grad, const Tensor& indices, const Shape& in, 
   return grad_x;
 }
 
+// The backward of the full max: zeros of x's shape with grad / k at each of the k elements
+// equal to the maximum y (at each NaN, when y is NaN). grad and y are 0-d.
+Tensor share_among_maxima(const Tensor& grad, const Tensor& x, const Tensor& y) {
+  Tensor grad_x = zeros(x.shape(), x.dtype());
+  dispatch_floating(x.dtype(), "max_backward", [&]<class T>() {
+    const T* in = x.data_ptr<T>();
+    const T top = y.item<T>();
+    auto wins = [top](T v) { return v == top || (std::isnan(v) && std::isnan(top)); };
+    std::int64_t k = 0;
+    for_each_offset<1>(x.shape(), {&x.strides()}, [&](const auto& at) {
+      if (wins(in[at[0]])) ++k;
+    });
+    const T share = grad.item<T>() / static_cast<T>(k);
+    T* gx = grad_x.data_ptr<T>();
+    for_each_offset<2>(x.shape(), {&grad_x.strides(), &x.strides()}, [&](const auto& at) {
+      if (wins(in[at[1]])) gx[at[0]] = share;
+    });
+  });
+  return grad_x;
+}
+
 }  // namespace
 
 // ---- sum ------------------------------------------------------------------------------------
@@ -253,23 +274,7 @@ Tensor Tensor::max() const {
   // each of them (at the NaNs, when the maximum is NaN). Saves x and y to find the winners.
   return record("MaxBackward1", {*this}, out,
                 [x_saved = save(*this), y_saved = save(out)](const Tensor& grad) {
-                  const Tensor x = x_saved.unpack(), y = y_saved.unpack();
-                  Tensor grad_x = zeros(x.shape(), x.dtype());
-                  dispatch_floating(x.dtype(), "max_backward", [&]<class T>() {
-                    const T* in = x.data_ptr<T>();
-                    const T top = y.item<T>();
-                    auto wins = [top](T v) { return v == top || (std::isnan(v) && std::isnan(top)); };
-                    std::int64_t ties = 0;
-                    for_each_offset<1>(x.shape(), {&x.strides()},
-                                       [&](const auto& at) { ties += wins(in[at[0]]) ? 1 : 0; });
-                    const T share = grad.item<T>() / static_cast<T>(ties);
-                    T* gx = grad_x.data_ptr<T>();
-                    for_each_offset<2>(x.shape(), {&grad_x.strides(), &x.strides()},
-                                       [&](const auto& at) {
-                                         if (wins(in[at[1]])) gx[at[0]] = share;
-                                       });
-                  });
-                  return grads(grad_x);
+                  return grads(share_among_maxima(grad, x_saved.unpack(), y_saved.unpack()));
                 });
 }
 

@@ -31,7 +31,8 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(sum) {
-  // Tensor sum() const; sum(int64_t dim, bool keepdim = false); sum(const Shape& dims, bool keepdim)
+  // Tensor sum() const; sum(int64_t dim, bool keepdim = false);
+  // sum(const Shape& dims, bool keepdim = false)
   const mg::Tensor x = small_ints();
   check_exact<std::int64_t>(x.sum(), {}, {15});
   check_exact<std::int64_t>(x.sum(0), {3}, {3, 5, 7});
