@@ -114,6 +114,7 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
   // Only the output is saved; softmax(x) is recovered from it.
   return record("LogSoftmaxBackward0", {x}, out, [y_saved = save(out), d](const Tensor& grad_y) {
     const Tensor y = y_saved.unpack();
+    // p = softmax(x) = exp(y), elementwise.
     const Tensor p = dispatch_floating(y.dtype(), "log_softmax_backward", [&]<class T>() {
       return map<T, T>(y, [](T v) { return std::exp(v); });
     });
