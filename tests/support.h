@@ -51,7 +51,7 @@ inline void check_close(const mg::Tensor& actual, const mg::Tensor& expected, do
   const auto e = expected.to(mg::kFloat64).to_vector<double>();
   int reported = 0;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    const bool ok = (std::isnan(e[i]) && std::isnan(a[i])) ||
+    const bool ok = (std::isnan(e[i]) && std::isnan(a[i])) || a[i] == e[i] ||  // ±inf, exact
                     std::abs(a[i] - e[i]) <= atol + rtol * std::abs(e[i]);
     if (!ok && reported++ < 5)
       BOOST_ERROR(what << ": element " << i << " is " << a[i] << ", expected " << e[i]);
