@@ -54,6 +54,7 @@ BOOST_AUTO_TEST_CASE(comparisons) {
   BOOST_CHECK(bools(ints < mg::from_vector<float>({2.5f})) == (B{true, true, false}));
   const mg::Tensor tenth32 = mg::from_vector<float>({0.1f});
   BOOST_CHECK(bools(tenth32 == mg::scalar_tensor(0.1, mg::kFloat64)) == (B{true}));
+  BOOST_CHECK(bools(mg::scalar_tensor(0.1, mg::kFloat64) == tenth32) == (B{true}));
   BOOST_CHECK(bools(tenth32 == mg::from_vector<double>({0.1})) == (B{false}));
   BOOST_CHECK(bools(mg::from_vector<bool>({true, false}) < mg::from_vector<bool>({true, true})) ==
               (B{false, true}));

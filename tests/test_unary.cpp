@@ -110,6 +110,7 @@ BOOST_AUTO_TEST_CASE(pow_tensor) {
   const mg::Tensor f64_0d = mg::scalar_tensor(2.0, mg::kFloat64);
   BOOST_CHECK(mg::arange(2).pow(mg::from_vector<float>({2, 2})).dtype() == mg::kFloat32);
   BOOST_CHECK(f32.pow(f64_0d).dtype() == mg::kFloat32);
+  BOOST_CHECK(f64_0d.pow(f32).dtype() == mg::kFloat32);
   BOOST_CHECK(mg::arange(2).pow(f64_0d).dtype() == mg::kFloat64);
   BOOST_CHECK(f32.pow(mg::from_vector<double>({2, 2})).dtype() == mg::kFloat64);
   const mg::Tensor from_bool = mg::from_vector<bool>({true, false}).pow(mg::full({2}, 2, mg::kInt64));
