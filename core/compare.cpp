@@ -72,7 +72,9 @@ T element_value(Scalar value) {
 
 // ---- Comparisons: y_i = (a_i ≶ b_i), bool ---------------------------------------------------
 
-Tensor Tensor::eq(const Tensor& other) const { return compare(*this, other, "eq", std::equal_to<>()); }
+Tensor Tensor::eq(const Tensor& other) const {
+  return compare(*this, other, "eq", std::equal_to<>());
+}
 Tensor Tensor::ne(const Tensor& other) const {
   return compare(*this, other, "ne", std::not_equal_to<>());
 }
@@ -80,7 +82,9 @@ Tensor Tensor::lt(const Tensor& other) const { return compare(*this, other, "lt"
 Tensor Tensor::le(const Tensor& other) const {
   return compare(*this, other, "le", std::less_equal<>());
 }
-Tensor Tensor::gt(const Tensor& other) const { return compare(*this, other, "gt", std::greater<>()); }
+Tensor Tensor::gt(const Tensor& other) const {
+  return compare(*this, other, "gt", std::greater<>());
+}
 Tensor Tensor::ge(const Tensor& other) const {
   return compare(*this, other, "ge", std::greater_equal<>());
 }

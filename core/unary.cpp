@@ -57,12 +57,11 @@ Tensor numeric_map(const Tensor& x, const char* op, F f) {
 // piecewise op, where f gives a step value (0, 1 or −1) per element.
 template <class F>
 Tensor derivative(const Tensor& x, F f) {
-  return dispatch_floating(x.dtype(), "derivative", [&]<class T>() {
-    return map<T, T>(x, [&](T v) -> T { return f(v); });
-  });
+  return dispatch_floating(x.dtype(), "derivative",
+                           [&]<class T>() { return map<T, T>(x, [&](T v) -> T { return f(v); }); });
 }
 
-// The same for a function of two broadcast operands of one floating dtype.
+// A local derivative f(x, e) of two broadcast operands of one floating dtype (pow's).
 template <class F>
 Tensor derivative(const Tensor& x, const Tensor& e, F f) {
   return dispatch_floating(x.dtype(), "derivative", [&]<class T>() {
@@ -146,9 +145,8 @@ Tensor pow(const Tensor& base, const Tensor& exponent) {
                   const Tensor u = x_saved.unpack(), v = e_saved.unpack();
                   Tensor grad_x, grad_e;
                   if (needs[0]) {
-                    const Tensor dy_dx = derivative(u, v, [](auto a, auto b) {
-                      return b == 0 ? 0 : b * std::pow(a, b - 1);
-                    });
+                    const Tensor dy_dx = derivative(
+                        u, v, [](auto a, auto b) { return b == 0 ? 0 : b * std::pow(a, b - 1); });
                     grad_x = sum_to(grad * dy_dx, u.shape());
                   }
                   if (needs[1]) {

@@ -116,8 +116,9 @@ BOOST_AUTO_TEST_CASE(where_op) {
                                     mg::from_vector<bool>({true, true, true}));
   BOOST_CHECK(pick.dtype() == mg::kBool);
   BOOST_CHECK(pick.to_vector<bool>() == (std::vector<bool>{false, true, false}));
-  BOOST_CHECK(mg::where(cond, mg::ones({3}, mg::kInt64), mg::scalar_tensor(2.0, mg::kFloat64))
-                  .dtype() == mg::kFloat64);  // a 0-d float64 outranks int64
+  BOOST_CHECK(
+      mg::where(cond, mg::ones({3}, mg::kInt64), mg::scalar_tensor(2.0, mg::kFloat64)).dtype() ==
+      mg::kFloat64);  // a 0-d float64 outranks int64
 
   // Gradients: a's where the condition holds, b's elsewhere, summed to each input's shape.
   mg::Tensor a = mg::zeros({2, 3}, mg::kFloat64).requires_grad_();
@@ -153,9 +154,10 @@ BOOST_AUTO_TEST_CASE(where_op) {
                     "Float");
   test::check_error([] { mg::where(mg::arange(2), mg::ones({2}), mg::zeros({2})); },
                     "but got a tensor with dtype Long");
-  test::check_error(
-      [] { mg::where(mg::from_vector<bool>({true, false, true}), mg::ones({2}), mg::zeros({})); },
-      "The size of tensor a (3) must match the size of tensor b (2) at non-singleton dimension 0");
+  const mg::Tensor three = mg::from_vector<bool>({true, false, true});
+  test::check_error([&] { mg::where(three, mg::ones({2}), mg::zeros({})); },
+                    "The size of tensor a (3) must match the size of tensor b (2) at non-singleton "
+                    "dimension 0");
   test::check_error([] { mg::where(mg::Tensor(), mg::ones({2}), mg::zeros({2})); },
                     "where: expected three defined tensors");
 }
@@ -203,7 +205,8 @@ BOOST_AUTO_TEST_CASE(masked_fill_op) {
 
   test::check_error([&] { x.masked_fill(mg::ones({3}), 0); },
                     "masked_fill_ only supports boolean masks, but got mask with dtype Float");
-  test::check_error([&] { x.masked_fill(mg::from_vector<bool>({true, false}), 0); },
+  const mg::Tensor two = mg::from_vector<bool>({true, false});
+  test::check_error([&] { x.masked_fill(two, 0); },
                     "The size of tensor a (3) must match the size of tensor b (2) at non-singleton "
                     "dimension 1");
   test::check_error([&] { mg::arange(3).masked_fill(row, std::nan("")); },
@@ -214,6 +217,7 @@ BOOST_AUTO_TEST_CASE(masked_fill_op) {
                     "value cannot be converted to type float without overflow");
   BOOST_CHECK_EQUAL(mg::ones({3}, mg::kFloat64).masked_fill(row, 1e300).to_vector<double>()[0],
                     1e300);
-  test::check_error([&] { x.masked_fill(mg::Tensor(), 0); }, "masked_fill: expected a defined mask");
+  test::check_error([&] { x.masked_fill(mg::Tensor(), 0); },
+                    "masked_fill: expected a defined mask");
   test::check_error([&] { mg::Tensor().masked_fill(row, 0); }, "the tensor is undefined");
 }

@@ -65,8 +65,8 @@ BOOST_AUTO_TEST_CASE(pow_scalar) {
                     "int ^ 0.5");
   const mg::Tensor x = mg::rand({2, 3}, mg::kFloat64) + 0.5;
   BOOST_CHECK(x.to(mg::kFloat32).pow(2.5).dtype() == mg::kFloat32);
-  test::check_close(x.pow(-1.5), reference(x, [](double v) { return std::pow(v, -1.5); }), 1e-15,
-                    0, "x ^ -1.5");
+  test::check_close(x.pow(-1.5), reference(x, [](double v) { return std::pow(v, -1.5); }), 1e-15, 0,
+                    "x ^ -1.5");
   test::check_close(x.to(mg::kFloat32).pow(2.5),
                     reference(x.to(mg::kFloat32), [](double v) { return std::pow(v, 2.5); }), 1e-6,
                     0, "float32 x ^ 2.5");
@@ -84,8 +84,9 @@ BOOST_AUTO_TEST_CASE(pow_scalar) {
   test::check_gradients([](const std::vector<mg::Tensor>& in) { return in[0].pow(1); },
                         {test::leaf({4})});
   const mg::Tensor z = mg::from_vector<double>({0.0, 1.5});
-  test::check_close(gradient_of([](const mg::Tensor& t) { return t.pow(0); }, z, mg::ones({2}, mg::kFloat64)),
-                    mg::zeros({2}, mg::kFloat64), 0, 0, "grad of x^0");
+  test::check_close(
+      gradient_of([](const mg::Tensor& t) { return t.pow(0); }, z, mg::ones({2}, mg::kFloat64)),
+      mg::zeros({2}, mg::kFloat64), 0, 0, "grad of x^0");
 
   test::check_error([&] { ints.pow(-1); }, "Integers to negative integer powers are not allowed.");
   test::check_error([] { mg::from_vector<bool>({true}).pow(-2); },
@@ -113,7 +114,8 @@ BOOST_AUTO_TEST_CASE(pow_tensor) {
   BOOST_CHECK(f64_0d.pow(f32).dtype() == mg::kFloat32);
   BOOST_CHECK(mg::arange(2).pow(f64_0d).dtype() == mg::kFloat64);
   BOOST_CHECK(f32.pow(mg::from_vector<double>({2, 2})).dtype() == mg::kFloat64);
-  const mg::Tensor from_bool = mg::from_vector<bool>({true, false}).pow(mg::full({2}, 2, mg::kInt64));
+  const mg::Tensor from_bool =
+      mg::from_vector<bool>({true, false}).pow(mg::full({2}, 2, mg::kInt64));
   BOOST_CHECK(from_bool.dtype() == mg::kInt64);
   BOOST_CHECK(from_bool.to_vector<std::int64_t>() == (std::vector<std::int64_t>{1, 0}));
   test::check_close(f32.pow(mg::from_vector<float>({0.5f, -1.0f})),
@@ -156,14 +158,16 @@ BOOST_AUTO_TEST_CASE(pow_tensor) {
                     "\"pow\" not implemented for 'Bool'");
   test::check_error([] { mg::ones({3}).pow(mg::ones({2})); },
                     "The size of tensor a (3) must match the size of tensor b (2)");
-  test::check_error([] { mg::pow(mg::ones({3}), mg::Tensor()); }, "pow: expected two defined tensors");
+  test::check_error([] { mg::pow(mg::ones({3}), mg::Tensor()); },
+                    "pow: expected two defined tensors");
 }
 
 BOOST_AUTO_TEST_CASE(exp_op) {
   // Tensor exp(const Tensor& x); Tensor::exp()
   mg::manual_seed(12);
   const mg::Tensor x = mg::randn({3, 4}, mg::kFloat64);
-  test::check_close(mg::exp(x), reference(x, [](double v) { return std::exp(v); }), 1e-15, 0, "exp");
+  test::check_close(mg::exp(x), reference(x, [](double v) { return std::exp(v); }), 1e-15, 0,
+                    "exp");
   const mg::Tensor x32 = x.to(mg::kFloat32);
   BOOST_CHECK(x32.exp().dtype() == mg::kFloat32);
   test::check_close(x32.exp(), reference(x32, [](double v) { return std::exp(v); }), 1e-6, 0,
@@ -188,7 +192,8 @@ BOOST_AUTO_TEST_CASE(log_op) {
   // Tensor log(const Tensor& x); Tensor::log()
   mg::manual_seed(13);
   const mg::Tensor x = mg::rand({3, 4}, mg::kFloat64) * 10 + 0.01;
-  test::check_close(mg::log(x), reference(x, [](double v) { return std::log(v); }), 1e-15, 0, "log");
+  test::check_close(mg::log(x), reference(x, [](double v) { return std::log(v); }), 1e-15, 0,
+                    "log");
   const mg::Tensor x32 = x.to(mg::kFloat32);
   test::check_close(x32.log(), reference(x32, [](double v) { return std::log(v); }), 1e-6, 1e-7,
                     "log float32");
@@ -217,7 +222,8 @@ BOOST_AUTO_TEST_CASE(sqrt_op) {
   test::check_close(roots, mg::from_vector<double>({0, 1, 2, 3}), 0, 0, "sqrt of squares");
   mg::manual_seed(14);
   const mg::Tensor x = mg::rand({3, 4}, mg::kFloat64) * 10;
-  test::check_close(x.sqrt(), reference(x, [](double v) { return std::sqrt(v); }), 1e-15, 0, "sqrt");
+  test::check_close(x.sqrt(), reference(x, [](double v) { return std::sqrt(v); }), 1e-15, 0,
+                    "sqrt");
   BOOST_CHECK(std::isnan(mg::from_vector<double>({-1.0}).sqrt().item<double>()));
 
   const mg::Tensor p = positive_leaf({2, 3});
@@ -292,7 +298,8 @@ BOOST_AUTO_TEST_CASE(sigmoid_and_tanh_saturate_without_overflow) {
     const mg::Tensor upstream = mg::ones({4}, dtype);
     const mg::Tensor gs = gradient_of([](const mg::Tensor& v) { return v.sigmoid(); }, x, upstream);
     const mg::Tensor gt = gradient_of([](const mg::Tensor& v) { return v.tanh(); }, x, upstream);
-    for (double g : gs.to(mg::kFloat64).to_vector<double>()) BOOST_CHECK(std::isfinite(g) && g < 1e-30);
+    for (double g : gs.to(mg::kFloat64).to_vector<double>())
+      BOOST_CHECK(std::isfinite(g) && g < 1e-30);
     test::check_close(gt, mg::zeros({4}, dtype), 0, 0, "tanh' at saturation");
   }
   const double tiny = mg::from_vector<double>({-100.0}).sigmoid().item<double>();
@@ -304,7 +311,8 @@ BOOST_AUTO_TEST_CASE(abs_op) {
   const mg::Tensor ints = mg::abs(mg::from_vector<std::int64_t>({-3, 0, 2}));
   BOOST_CHECK(ints.dtype() == mg::kInt64);
   BOOST_CHECK(ints.to_vector<std::int64_t>() == (std::vector<std::int64_t>{3, 0, 2}));
-  const std::vector<double> v = mg::from_vector<double>({-1.5, 0, 2, kNaN}).abs().to_vector<double>();
+  const std::vector<double> v =
+      mg::from_vector<double>({-1.5, 0, 2, kNaN}).abs().to_vector<double>();
   BOOST_CHECK(v[0] == 1.5 && v[1] == 0 && v[2] == 2 && std::isnan(v[3]));
 
   // ∂|x|/∂x = sign(x), 0 at the kink.
