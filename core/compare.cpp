@@ -25,17 +25,6 @@ namespace minigrad {
 
 namespace {
 
-// The dtype PyTorch computes `a op b` in (the same rule as in elementwise.cpp): the promotion of
-// the two dtypes, except that a 0-d tensor decides only when it is of a higher category
-// (bool < integer < floating) than the other operand.
-int category(Dtype d) { return d == kBool ? 0 : (is_floating(d) ? 2 : 1); }
-
-Dtype result_type(const Tensor& a, const Tensor& b) {
-  if (a.dim() == 0 && b.dim() > 0 && category(a.dtype()) <= category(b.dtype())) return b.dtype();
-  if (b.dim() == 0 && a.dim() > 0 && category(b.dtype()) <= category(a.dtype())) return a.dtype();
-  return promote_types(a.dtype(), b.dtype());
-}
-
 // y = (a ≶ b) elementwise in the promoted dtype, with a and b broadcast; y is bool.
 template <class Compare>
 Tensor compare(const Tensor& a, const Tensor& b, const char* op, Compare relation) {
@@ -52,20 +41,6 @@ Tensor compare(const Tensor& a, const Tensor& b, const char* op, Compare relatio
 Tensor scalar_operand(Scalar s, const Tensor& t, const char* op) {
   check(t.defined(), "{}: expected a defined tensor", op);
   return scalar_tensor(s, s.result_dtype(t.dtype()));
-}
-
-// `value` as an element of type T, refusing a number T cannot hold, with PyTorch's message:
-// int64 holds integers in [−2⁶³, 2⁶³) (not NaN), float holds ±inf, NaN and |v| ≤ FLT_MAX.
-template <class T>
-T element_value(Scalar value) {
-  const double v = value.to_double();
-  if constexpr (std::is_same_v<T, std::int64_t>) {
-    check(v >= -0x1p63 && v < 0x1p63, "value cannot be converted to type int64_t without overflow");
-  } else if constexpr (std::is_same_v<T, float>) {
-    check(!std::isfinite(v) || std::abs(v) <= std::numeric_limits<float>::max(),
-          "value cannot be converted to type float without overflow");
-  }
-  return static_cast<T>(v);
 }
 
 }  // namespace

@@ -11,7 +11,9 @@
 // remembers whether it was written as an integer. Read after error.h; shape.h comes next.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string_view>
 #include <type_traits>
 
@@ -103,6 +105,43 @@ decltype(auto) dispatch_numeric(Dtype d, std::string_view op, Body&& body) {
   }
 }
 
+// Converts one element between element types with a defined result for every input. A plain
+// static_cast is undefined behaviour for a float out of the target's range (NaN or 1e30 to
+// int64, 1e300 to float); here those give what PyTorch gives on x86: the lowest int64 for any
+// NaN or out-of-range float, and ±inf for a double too large for float.
+template <class To, class From>
+To convert(From value) {
+  if constexpr (std::is_same_v<To, bool>) {
+    return value != From{0};
+  } else if constexpr (std::is_integral_v<To> && std::is_floating_point_v<From>) {
+    // 2^63 is exactly representable; int64 holds [−2^63, 2^63).
+    constexpr double limit = 9223372036854775808.0;
+    const double v = static_cast<double>(value);
+    if (!(v >= -limit && v < limit)) return std::numeric_limits<To>::min();
+    return static_cast<To>(value);
+  } else if constexpr (std::is_same_v<To, float> && std::is_same_v<From, double>) {
+    if (std::isfinite(value) && std::abs(value) > std::numeric_limits<float>::max())
+      return value > 0 ? std::numeric_limits<float>::infinity()
+                       : -std::numeric_limits<float>::infinity();
+    return static_cast<To>(value);
+  } else {
+    return static_cast<To>(value);
+  }
+}
+
+// Signed overflow is undefined behaviour in C++, while PyTorch's int64 arithmetic wraps around.
+// Integers are therefore computed in the unsigned type, where wrapping is defined:
+//   wrapping(a, b, std::plus<>()) is a + b, modulo 2^64 for int64.
+template <class T, class Op>
+T wrapping(T a, T b, Op op) {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    using U = std::make_unsigned_t<T>;
+    return static_cast<T>(op(static_cast<U>(a), static_cast<U>(b)));
+  } else {
+    return op(a, b);
+  }
+}
+
 // The dtype two tensor operands are computed in: the later of the two in bool < int64 <
 // float32 < float64, as PyTorch's type promotion does for these four types.
 constexpr Dtype promote_types(Dtype a, Dtype b) { return a > b ? a : b; }
@@ -131,5 +170,20 @@ class Scalar {
   double value_;
   bool integral_;
 };
+
+// `value` as an element of type T, refusing with PyTorch's message a number T cannot hold:
+// int64 holds the integers in [−2⁶³, 2⁶³) (not NaN, not ±inf); float holds ±inf, NaN and
+// |v| ≤ FLT_MAX. Used wherever a number is written into a tensor (fill_, full, masked_fill).
+template <class T>
+T element_value(Scalar value) {
+  const double v = value.to_double();
+  if constexpr (std::is_same_v<T, std::int64_t>) {
+    check(v >= -0x1p63 && v < 0x1p63, "value cannot be converted to type int64_t without overflow");
+  } else if constexpr (std::is_same_v<T, float>) {
+    check(!std::isfinite(v) || std::abs(v) <= std::numeric_limits<float>::max(),
+          "value cannot be converted to type float without overflow");
+  }
+  return convert<T>(v);
+}
 
 }  // namespace minigrad

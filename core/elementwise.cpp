@@ -9,6 +9,8 @@
 // is the sum of theirs — sum_to(grad, input_shape) (reduce.cpp). The mixed-dtype rule is
 // PyTorch's: both operands are first converted (differentiably) to the common dtype, so the
 // nodes below always see two inputs of one dtype. Read after kernel.h; unary.cpp comes next.
+#include <functional>
+
 #include "core/autograd.h"
 #include "core/broadcast.h"
 #include "core/kernel.h"
@@ -16,17 +18,6 @@
 namespace minigrad {
 
 namespace {
-
-// The dtype PyTorch computes `a op b` in: the promotion of the two dtypes, except that a 0-d
-// tensor decides only when it is of a higher category (bool < integer < floating) than the
-// other operand — x_float32 + tensor(2.0, float64) stays float32.
-int category(Dtype d) { return d == kBool ? 0 : (is_floating(d) ? 2 : 1); }
-
-Dtype result_type(const Tensor& a, const Tensor& b) {
-  if (a.dim() == 0 && b.dim() > 0 && category(a.dtype()) <= category(b.dtype())) return b.dtype();
-  if (b.dim() == 0 && a.dim() > 0 && category(b.dtype()) <= category(a.dtype())) return a.dtype();
-  return promote_types(a.dtype(), b.dtype());
-}
 
 // out = f(x, y) elementwise, for two operands already converted to `dtype`.
 template <class F>
@@ -43,12 +34,22 @@ void check_operands(const Tensor& a, const Tensor& b, const char* op) {
 
 }  // namespace
 
+// The dtype PyTorch computes `a op b` in: the promotion of the two dtypes, except that a 0-d
+// tensor decides only when it is of a higher category (bool < integer < floating) than the
+// other operand — x_float32 + tensor(2.0, float64) stays float32.
+Dtype result_type(const Tensor& a, const Tensor& b) {
+  const auto category = [](Dtype d) { return d == kBool ? 0 : (is_floating(d) ? 2 : 1); };
+  if (a.dim() == 0 && b.dim() > 0 && category(a.dtype()) <= category(b.dtype())) return b.dtype();
+  if (b.dim() == 0 && a.dim() > 0 && category(b.dtype()) <= category(a.dtype())) return a.dtype();
+  return promote_types(a.dtype(), b.dtype());
+}
+
 // y = a + b
 Tensor add(const Tensor& a, const Tensor& b) {
   check_operands(a, b, "add");
   const Dtype dtype = result_type(a, b);
   const Tensor x = a.to(dtype), y = b.to(dtype);  // recorded: grads convert back
-  Tensor out = binary_kernel(x, y, dtype, "add", [](auto u, auto v) { return u + v; });
+  Tensor out = binary_kernel(x, y, dtype, "add", [](auto u, auto v) { return wrapping(u, v, std::plus<>()); });
   // The forward was y = a + b, so ∂y/∂a = ∂y/∂b = 1: grad_a = grad_y and grad_b = grad_y, each
   // summed over the dimensions that input was broadcast along.
   return record("AddBackward0", {x, y}, out,
@@ -62,7 +63,7 @@ Tensor sub(const Tensor& a, const Tensor& b) {
   check_operands(a, b, "sub");
   const Dtype dtype = result_type(a, b);
   const Tensor x = a.to(dtype), y = b.to(dtype);  // recorded: grads convert back
-  Tensor out = binary_kernel(x, y, dtype, "sub", [](auto u, auto v) { return u - v; });
+  Tensor out = binary_kernel(x, y, dtype, "sub", [](auto u, auto v) { return wrapping(u, v, std::minus<>()); });
   // The forward was y = a − b, so ∂y/∂a = 1 and ∂y/∂b = −1.
   return record("SubBackward0", {x, y}, out,
                 [sa = x.shape(), sb = y.shape()](const Tensor& grad, const NeedsGrad& needs) {
@@ -75,7 +76,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   check_operands(a, b, "mul");
   const Dtype dtype = result_type(a, b);
   const Tensor x = a.to(dtype), y = b.to(dtype);  // recorded: grads convert back
-  Tensor out = binary_kernel(x, y, dtype, "mul", [](auto u, auto v) { return u * v; });
+  Tensor out = binary_kernel(x, y, dtype, "mul", [](auto u, auto v) { return wrapping(u, v, std::multiplies<>()); });
   // The forward was y = a ⊙ b, so ∂y/∂a = b and ∂y/∂b = a: grad_a = grad_y ⊙ b and
   // grad_b = grad_y ⊙ a. Each input saves the other.
   return record("MulBackward0", {x, y}, out,
@@ -110,7 +111,9 @@ Tensor neg(const Tensor& x) {
         "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
         "invert a mask, use the `~` or `logical_not()` operator instead.");
   Tensor out = dispatch_numeric(x.dtype(), "neg",
-                                [&]<class T>() { return map<T, T>(x, [](T v) { return -v; }); });
+                                [&]<class T>() {
+    return map<T, T>(x, [](T v) { return wrapping(T{0}, v, std::minus<>()); });
+  });
   // The forward was y = −x, so grad_x = −grad_y.
   return record("NegBackward0", {x}, out, [](const Tensor& grad) { return grads(-grad); });
 }

@@ -11,6 +11,7 @@
 // also remembers where the maximum was. That index is what the backward needs: the gradient of
 // a row goes to its winner alone. Read after views.cpp; softmax.cpp reuses the rows idea.
 #include <algorithm>
+#include <functional>
 #include <cmath>
 
 #include "core/autograd.h"
@@ -84,9 +85,11 @@ Tensor sum_kernel(const Tensor& x, const std::vector<bool>& reduced, const Shape
     std::vector<Acc> acc(static_cast<std::size_t>(shape_numel(kept)), Acc{0});
     const T* in = x.data_ptr<T>();
     for_each_offset<2>(x.shape(), {&strides_in, &x.strides()},
-                       [&](const auto& at) { acc[at[0]] += static_cast<Acc>(in[at[1]]); });
+                       [&](const auto& at) {
+                         acc[at[0]] = wrapping(acc[at[0]], static_cast<Acc>(in[at[1]]), std::plus<>());
+                       });
     Out* y = out.data_ptr<Out>();
-    for (std::size_t i = 0; i < acc.size(); ++i) y[i] = static_cast<Out>(acc[i]);
+    for (std::size_t i = 0; i < acc.size(); ++i) y[i] = convert<Out>(acc[i]);
   });
   return out;
 }

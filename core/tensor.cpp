@@ -85,7 +85,7 @@ void copy_values(const Tensor& dst, const Tensor& src) {
       To* out = dst.data_ptr<To>();
       const From* in = src.data_ptr<From>();
       for_each_offset<2>(dst.shape(), {&dst.strides(), &src_strides},
-                         [&](const auto& at) { out[at[0]] = static_cast<To>(in[at[1]]); });
+                         [&](const auto& at) { out[at[0]] = convert<To>(in[at[1]]); });
     });
   });
 }
@@ -152,7 +152,7 @@ Tensor& Tensor::fill_(Scalar value) {
   check_inplace(*this, "fill_");
   dispatch(dtype(), [&]<class T>() {
     T* out = data_ptr<T>();
-    const T v = static_cast<T>(value.to_double());
+    const T v = element_value<T>(value);  // checked before anything is written
     for_each_offset<1>(shape(), {&strides()}, [&](const auto& at) { out[at[0]] = v; });
   });
   impl_->storage->bump_version();

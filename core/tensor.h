@@ -187,6 +187,8 @@ Tensor from_vector(const std::vector<T>& values) {
 }
 
 // ---- Free functions with PyTorch's names --------------------------------------------------------
+// The dtype a binary op on a and b computes in (elementwise.cpp).
+Dtype result_type(const Tensor& a, const Tensor& b);
 Tensor add(const Tensor& a, const Tensor& b);
 Tensor sub(const Tensor& a, const Tensor& b);
 Tensor mul(const Tensor& a, const Tensor& b);

@@ -27,17 +27,6 @@ namespace minigrad {
 
 namespace {
 
-// The dtype PyTorch computes `a op b` in (the same rule as in elementwise.cpp): the promotion of
-// the two dtypes, except that a 0-d tensor decides only when it is of a higher category
-// (bool < integer < floating) than the other operand.
-int category(Dtype d) { return d == kBool ? 0 : (is_floating(d) ? 2 : 1); }
-
-Dtype result_type(const Tensor& a, const Tensor& b) {
-  if (a.dim() == 0 && b.dim() > 0 && category(a.dtype()) <= category(b.dtype())) return b.dtype();
-  if (b.dim() == 0 && a.dim() > 0 && category(b.dtype()) <= category(a.dtype())) return a.dtype();
-  return promote_types(a.dtype(), b.dtype());
-}
-
 // x itself if it is floating point, else x converted to float32 (PyTorch's default dtype).
 Tensor to_floating(const Tensor& x) { return is_floating(x.dtype()) ? x : x.to(kFloat32); }
 
@@ -108,7 +97,7 @@ Tensor pow(const Tensor& input, Scalar exponent) {
   const Tensor x = input.to(dtype);
   Tensor out = dispatch_numeric(dtype, "pow", [&]<class T>() {
     if constexpr (std::is_integral_v<T>) {
-      const auto e = static_cast<std::int64_t>(exponent.to_double());
+      const auto e = convert<std::int64_t>(exponent.to_double());
       return map<T, T>(x, [e](T v) { return integer_pow(v, e); });
     } else {
       const auto e = static_cast<T>(exponent.to_double());
@@ -272,7 +261,7 @@ Tensor clamp(const Tensor& input, std::optional<Scalar> min, std::optional<Scala
   const double lo = has_min ? min->to_double() : 0, hi = has_max ? max->to_double() : 0;
   // max is applied last, so when min > max every element becomes max, as in PyTorch.
   Tensor out = dispatch_numeric(dtype, "clamp", [&]<class T>() {
-    const auto lo_t = static_cast<T>(lo), hi_t = static_cast<T>(hi);
+    const T lo_t = convert<T>(lo), hi_t = convert<T>(hi);
     return map<T, T>(x, [=](T v) {
       if (has_min) v = std::max(v, lo_t);  // NaN stays NaN: it is the first argument
       if (has_max) v = std::min(v, hi_t);
@@ -287,8 +276,8 @@ Tensor clamp(const Tensor& input, std::optional<Scalar> min, std::optional<Scala
                 [x_saved = save(x), has_min, has_max, lo, hi](const Tensor& grad) {
                   const Tensor step = derivative(x_saved.unpack(), [=](auto v) {
                     using T = decltype(v);
-                    const bool above_min = !has_min || v >= static_cast<T>(lo);
-                    const bool below_max = !has_max || v <= static_cast<T>(hi);
+                    const bool above_min = !has_min || v >= convert<T>(lo);
+                    const bool below_max = !has_max || v <= convert<T>(hi);
                     return above_min && below_max ? 1 : 0;
                   });
                   return grads(grad * step);

@@ -115,3 +115,25 @@ BOOST_AUTO_TEST_CASE(gradcheck_neg) {
       [](const std::vector<mg::Tensor>& in) { return -in[0].narrow(1, 1, 2) * in[0].narrow(1, 0, 2); },
       {test::leaf({2, 3})});
 }
+
+BOOST_AUTO_TEST_CASE(integer_overflow_wraps_and_conversions_are_defined) {
+  // PyTorch 1.13 on x86 (values printed by torch): int64 arithmetic wraps modulo 2^64;
+  // NaN and out-of-range floats convert to the lowest int64; a double beyond float's range
+  // converts to inf; a number that does not fit is refused by full/fill_.
+  const std::int64_t lowest = std::numeric_limits<std::int64_t>::min();
+  BOOST_CHECK_EQUAL((mg::from_vector(std::vector<std::int64_t>{std::int64_t{1} << 62}) * 4)
+                        .item<std::int64_t>(), 0);
+  BOOST_CHECK_EQUAL((-mg::from_vector(std::vector<std::int64_t>{lowest})).item<std::int64_t>(),
+                    lowest);
+  const mg::Tensor odd = mg::from_vector(std::vector<float>{NAN, 1e30f, -1e30f, 3.7f, -3.7f});
+  BOOST_CHECK(odd.to(mg::kInt64).to_vector<std::int64_t>() ==
+              (std::vector<std::int64_t>{lowest, lowest, lowest, 3, -3}));
+  BOOST_CHECK(std::isinf(mg::full({1}, 1e300, mg::kFloat64).to(mg::kFloat32).item<float>()));
+  test::check_error([] { mg::full({2}, 1e300); },
+                    "value cannot be converted to type float without overflow");
+  test::check_error([] { mg::full({2}, 1e30, mg::kInt64); },
+                    "value cannot be converted to type int64_t without overflow");
+  mg::Tensor target = mg::zeros({2}, mg::kInt64);
+  test::check_error([&] { target.fill_(NAN); },
+                    "value cannot be converted to type int64_t without overflow");
+}
