@@ -29,6 +29,8 @@
 #include <optional>
 #include <type_traits>
 
+#include <fmt/ranges.h>
+
 #include "core/kernel.h"
 
 namespace minigrad {
@@ -67,38 +69,45 @@ Layout flipped(Layout layout) {
 
 // The first and last storage element a view touches, or nothing if it is empty.
 std::optional<std::pair<std::int64_t, std::int64_t>> span(const Tensor& t) {
-  if (t.numel() == 0) return std::nullopt;
+  const Shape &shape = t.shape(), &strides = t.strides();
   std::int64_t last = t.storage_offset();
-  for (std::int64_t d = 0; d < t.dim(); ++d) last += (t.size(d) - 1) * t.stride(d);
+  for (std::size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 0) return std::nullopt;
+    last += (shape[d] - 1) * strides[d];
+  }
   return std::pair{t.storage_offset(), last};
 }
 
+// Whether two views may share an element. It compares their spans, so it also refuses two views
+// whose elements interleave without coinciding (pass a copy of one of them instead).
 bool overlaps(const Tensor& x, const Tensor& y) {
   if (x.impl()->storage != y.impl()->storage) return false;
   const auto sx = span(x), sy = span(y);
   return sx && sy && sx->first <= sy->second && sy->first <= sx->second;
 }
 
-// The checks gemm and gemm_naive share, all made before anything is written.
+// The checks gemm and gemm_naive share, all made before anything is written. They run on every
+// call (once per time step in a recurrent layer), so they read each shape once, and their
+// message arguments are references and numbers, formatted only on failure (fmt prints a Shape
+// as "[2, 3]").
 void check_operands(const Tensor& a, const Tensor& b, const Tensor& c, const char* op) {
   check(a.defined() && b.defined() && c.defined(), "{}: expected defined tensors a, b and c", op);
-  check(a.dim() == 2 && b.dim() == 2 && c.dim() == 2,
-        "{}: expected 2-D tensors a (m×k), b (k×n) and c (m×n), got a {}, b {} and c {}", op,
-        shape_str(a.shape()), shape_str(b.shape()), shape_str(c.shape()));
-  check(a.size(1) == b.size(0) && c.size(0) == a.size(0) && c.size(1) == b.size(1),
-        "{}: expected a (m×k), b (k×n) and c (m×n), got a {}, b {} and c {}", op,
-        shape_str(a.shape()), shape_str(b.shape()), shape_str(c.shape()));
+  const Shape &sa = a.shape(), &sb = b.shape(), &sc = c.shape();
+  check(sa.size() == 2 && sb.size() == 2 && sc.size() == 2,
+        "{}: expected 2-D tensors a (m×k), b (k×n) and c (m×n), got a {}, b {} and c {}", op, sa,
+        sb, sc);
+  check(sa[1] == sb[0] && sc[0] == sa[0] && sc[1] == sb[1],
+        "{}: expected a (m×k), b (k×n) and c (m×n), got a {}, b {} and c {}", op, sa, sb, sc);
   check(a.dtype() == c.dtype() && b.dtype() == c.dtype(),
         "{}: expected a, b and c of one dtype, got {}, {} and {}", op, dtype_name(a.dtype()),
         dtype_name(b.dtype()), dtype_name(c.dtype()));
-  for (std::int64_t d = 0; d < 2; ++d)
-    check(c.stride(d) != 0 || c.size(d) <= 1,
+  for (std::size_t d = 0; d < 2; ++d)
+    check(c.strides()[d] != 0 || sc[d] <= 1,
           "{}: c is an expanded view (stride 0 along dimension {}): more than one of its "
           "elements refers to a single memory location, so it cannot be written",
           op, d);
-  check(!overlaps(c, a) && !overlaps(c, b),
-        "{}: the output c shares memory with the input {}; it must be a separate tensor", op,
-        overlaps(c, a) ? "a" : "b");
+  check(!overlaps(c, a), "{}: the output c shares memory with the input a", op);
+  check(!overlaps(c, b), "{}: the output c shares memory with the input b", op);
 }
 
 // c = beta · c: the whole result when k = 0, since an empty sum is 0. beta = 0 writes zeros
@@ -122,10 +131,10 @@ struct Operand {
 
 template <class T>
 Operand<T> as_operand(const Tensor& x) {
-  if (auto layout = blas_layout(x.size(0), x.size(1), x.stride(0), x.stride(1)))
-    return {x, *layout};
-  const Tensor copy = x.detach().contiguous();
-  return {copy, *blas_layout(copy.size(0), copy.size(1), copy.stride(0), copy.stride(1))};
+  const Shape &shape = x.shape(), &strides = x.strides();
+  if (auto layout = blas_layout(shape[0], shape[1], strides[0], strides[1])) return {x, *layout};
+  const Tensor copy = x.detach().contiguous();  // row-major, rows `cols` apart
+  return {copy, Layout{CblasNoTrans, static_cast<blasint>(shape[1])}};
 }
 
 // One row-major cblas call, sgemm or dgemm by T.
@@ -146,7 +155,8 @@ void cblas_gemm(Layout la, Layout lb, blasint m, blasint n, blasint k, T alpha, 
 void gemm(const Tensor& a, const Tensor& b, const Tensor& c, double alpha, double beta) {
   check_operands(a, b, c, "gemm");
   dispatch_floating(c.dtype(), "gemm", [&]<class T>() {
-    const std::int64_t m = c.size(0), n = c.size(1), k = a.size(1);
+    const Shape &sc = c.shape(), &stc = c.strides();
+    const std::int64_t m = sc[0], n = sc[1], k = a.shape()[1];
     check(fits_blasint(m) && fits_blasint(n) && fits_blasint(k),
           "gemm: sizes m = {}, n = {}, k = {} exceed what cblas can index", m, n, k);
     if (m == 0 || n == 0) return;  // nothing to write
@@ -155,7 +165,7 @@ void gemm(const Tensor& a, const Tensor& b, const Tensor& c, double alpha, doubl
       c.impl()->storage->bump_version();
       return;
     }
-    const auto lc = blas_layout(m, n, c.stride(0), c.stride(1));
+    const auto lc = blas_layout(m, n, stc[0], stc[1]);
     if (!lc) {
       // c has unit stride along neither dimension: compute into a contiguous temporary (which
       // holds c's values if beta needs them) and copy it back.

@@ -15,7 +15,8 @@ namespace minigrad {
 //   - a, b and c are 2-D tensors of one floating dtype (float32 → sgemm, float64 → dgemm).
 //   - a and b may be any strided views: a view with unit stride along one of its two dimensions
 //     (contiguous, transposed, narrowed) is read in place; any other is copied first.
-//   - c is written in place and must not overlap a or b, nor be an expanded view (stride 0).
+//   - c is written in place (its version counter moves, as with every in-place write); it must
+//     not overlap a or b, nor be an expanded view (stride 0).
 //   - As in BLAS, beta = 0 overwrites c without reading it (NaN in c does not survive), and
 //     with k = 0 the product is empty: c = beta · c.
 // Bad shapes or dtypes throw mg::Error before c is touched. Nothing is recorded for autograd:

@@ -17,7 +17,7 @@
 // expand views, whose backward sums the gradient back over the copies (sum_to, broadcast.h). So
 // autograd does the chain rule for those cases, and only the two products need a derivation.
 // Both compute with gemm (blas.h); int64 products, which BLAS lacks, use its naive twin.
-// Read after blas.h.
+// Read after blas.h (and indexing.cpp in the op order of tensor.h); softmax.cpp comes next.
 #include "core/autograd.h"
 #include "core/blas.h"
 #include "core/kernel.h"
@@ -126,7 +126,7 @@ void batched_product(const Tensor& a, const Tensor& b, const Tensor& out) {
   const Shape a_strides(a.strides().begin(), a.strides().end() - 2);
   const Shape b_strides(b.strides().begin(), b.strides().end() - 2);
   const Shape out_strides(out.strides().begin(), out.strides().end() - 2);
-  const Tensor a_mat = matrix_view(a), b_mat = matrix_view(b), out_mat = matrix_view(out);
+  Tensor a_mat = matrix_view(a), b_mat = matrix_view(b), out_mat = matrix_view(out);
   for_each_offset<3>(batch, {&a_strides, &b_strides, &out_strides}, [&](const auto& at) {
     a_mat.impl()->offset = a.storage_offset() + at[0];
     b_mat.impl()->offset = b.storage_offset() + at[1];
@@ -233,8 +233,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   shape_b.insert(shape_b.end(), {b.size(-2), b.size(-1)});          // (batch…, k, n)
   const Tensor a_batch = a_mat.shape() == shape_a ? a_mat : a_mat.expand(shape_a);
   const Tensor b_batch = b.shape() == shape_b ? b : b.expand(shape_b);
-  const Tensor out = bmm(a_batch, b_batch);     // (batch…, m, n)
-  return da == 1 ? out.squeeze(-2) : out;        // drop the vector's row: (batch…, n)
+  const Tensor out = bmm(a_batch, b_batch);  // (batch…, m, n)
+  return da == 1 ? out.squeeze(-2) : out;    // drop the vector's row: (batch…, n)
 }
 
 }  // namespace minigrad

@@ -207,6 +207,8 @@ BOOST_AUTO_TEST_CASE(gemm_errors) {
   const mg::Tensor square = mg::randn({3, 3});
   test::check_error([&] { mg::gemm(square, mg::randn({3, 3}), square); },
                     "gemm: the output c shares memory with the input a");
+  test::check_error([&] { mg::gemm(mg::randn({3, 3}), square, square.t()); },
+                    "gemm: the output c shares memory with the input b");
   test::check_error(
       [&] { mg::gemm_naive(a.to(mg::kBool), b.to(mg::kBool), mg::zeros({2, 4}, mg::kBool)); },
       "\"gemm_naive\" not implemented for 'Bool'");
