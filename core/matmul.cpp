@@ -146,9 +146,10 @@ Tensor mm(const Tensor& a, const Tensor& b) {
   //   grad_A_ip = Σ_j grad_C_ij·B_pj, so grad_A = grad_C·Bᵀ   (m, n)·(n, k) → (m, k)
   //   grad_B_pj = Σ_i A_ip·grad_C_ij, so grad_B = Aᵀ·grad_C   (k, m)·(m, n) → (k, n)
   // A is needed only for grad_B and B only for grad_A, so each is saved only if the other
-  // operand needs a gradient. Bᵀ and Aᵀ are transposed views: gemm folds them into its
-  // transpose flags instead of copying them.
-  const bool need_a = a.requires_grad(), need_b = b.requires_grad();
+  // operand needs a gradient (and nothing is saved when nothing is recorded). Bᵀ and Aᵀ are
+  // transposed views: gemm folds them into its transpose flags instead of copying them.
+  const bool need_a = grad_mode_enabled() && a.requires_grad();
+  const bool need_b = grad_mode_enabled() && b.requires_grad();
   return record("MmBackward0", {a, b}, out,
                 [a_saved = need_b ? save(a) : SavedTensor(),
                  b_saved = need_a ? save(b) : SavedTensor()](const Tensor& grad,
@@ -177,7 +178,8 @@ Tensor bmm(const Tensor& a, const Tensor& b) {
   // The forward was C[i] = A[i]·B[i], one independent mm per batch index i, so mm's rule holds
   // slice by slice: grad_A[i] = grad_C[i]·B[i]ᵀ and grad_B[i] = A[i]ᵀ·grad_C[i]. What each
   // input saves, and why, is as in mm.
-  const bool need_a = a.requires_grad(), need_b = b.requires_grad();
+  const bool need_a = grad_mode_enabled() && a.requires_grad();
+  const bool need_b = grad_mode_enabled() && b.requires_grad();
   return record("BmmBackward0", {a, b}, out,
                 [a_saved = need_b ? save(a) : SavedTensor(),
                  b_saved = need_a ? save(b) : SavedTensor()](const Tensor& grad,

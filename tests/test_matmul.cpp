@@ -283,6 +283,8 @@ BOOST_AUTO_TEST_CASE(matmul_records_one_product_node) {
   const mg::Tensor z = mg::matmul(test::leaf({2, 2, 3}), test::leaf({2, 3, 4}));
   BOOST_REQUIRE(z.grad_fn());
   BOOST_CHECK_EQUAL(z.grad_fn()->name(), "BmmBackward0");
+  mg::NoGradGuard no_grad;
+  BOOST_CHECK(!mg::matmul(a, test::leaf({3, 4})).requires_grad());
 }
 
 BOOST_AUTO_TEST_CASE(matmul_errors) {
