@@ -32,22 +32,23 @@ NoGradGuard::~NoGradGuard() { grad_mode = previous_; }
 // ---- Saved tensors ----------------------------------------------------------------------------
 
 SavedTensor::SavedTensor(const Tensor& t) {
-  if (!t.defined()) return;
+  // With grad mode off no node will be recorded, so there is nothing to keep.
+  if (!t.defined() || !grad_mode_enabled()) return;
   data_ = t.detach();
   version_ = t.version();
-  static constexpr std::string_view kTypeNames[] = {"Bool", "Long", "Float", "Double"};
-  description_ = fmt::format("[torch.{}Tensor {}]", kTypeNames[static_cast<int>(t.dtype())],
-                             shape_str(t.shape()));
 }
 
 Tensor SavedTensor::unpack() const {
   if (!data_.defined()) return data_;
-  check(data_.version() == version_,
+  if (data_.version() != version_) {
+    static constexpr std::string_view kTypeNames[] = {"Bool", "Long", "Float", "Double"};
+    throw Error(fmt::format(
         "one of the variables needed for gradient computation has been modified by an inplace "
-        "operation: {} is at version {}; expected version {} instead. Hint: the tensor was saved "
-        "for backward when it was used, and changed in place (copy_, fill_, zero_, ...) before "
-        "backward ran; change a clone instead.",
-        description_, data_.version(), version_);
+        "operation: [torch.{}Tensor {}] is at version {}; expected version {} instead. Hint: "
+        "the tensor was saved for backward when it was used, and changed in place (copy_, "
+        "fill_, zero_, ...) before backward ran; change a clone instead.",
+        kTypeNames[static_cast<int>(data_.dtype())], data_.shape(), data_.version(), version_));
+  }
   return data_;
 }
 
@@ -173,8 +174,8 @@ void check_gradient(const Node& node, std::size_t i, const Tensor& grad) {
   const TensorMeta& meta = node.input_meta[i];
   check(grad.shape() == meta.shape && grad.dtype() == meta.dtype,
         "Function {} returned an invalid gradient at index {} - got {} {} but expected {} {}",
-        node.name(), i, dtype_name(grad.dtype()), shape_str(grad.shape()), dtype_name(meta.dtype),
-        shape_str(meta.shape));
+        node.name(), i, dtype_name(grad.dtype()), grad.shape(), dtype_name(meta.dtype),
+        meta.shape);
 }
 
 }  // namespace
@@ -282,8 +283,8 @@ void Tensor::set_grad(const Tensor& grad) {
   if (grad.defined())
     check(grad.shape() == shape() && grad.dtype() == dtype(),
           "assigned grad has data of a different size or type: expected {} {}, got {} {}",
-          dtype_name(dtype()), shape_str(shape()), dtype_name(grad.dtype()),
-          shape_str(grad.shape()));
+          dtype_name(dtype()), shape(), dtype_name(grad.dtype()),
+          grad.shape());
   impl_->grad = grad.impl_ptr();
 }
 
@@ -298,7 +299,7 @@ void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
   }
   check(seed.shape() == shape(),
         "Mismatch in shape: grad_output[0] has a shape of {} and output[0] has a shape of {}.",
-        shape_str(seed.shape()), shape_str(shape()));
+        seed.shape(), shape());
   check(seed.dtype() == dtype(),
         "backward: expected the gradient to have dtype {} like the tensor, got {}",
         dtype_name(dtype()), dtype_name(seed.dtype()));

@@ -55,7 +55,8 @@ class NoGradGuard {
 // A tensor kept for backward, with the version its storage had when it was saved. unpack()
 // refuses if the storage has been written in place since, because backward would then use
 // values the forward never saw. It keeps the values only (a detached alias), so a node that
-// saves its own output does not keep itself alive through it.
+// saves its own output does not keep itself alive through it. With grad mode off it keeps
+// nothing, since no node will be recorded.
 class SavedTensor {
  public:
   SavedTensor() = default;
@@ -66,7 +67,6 @@ class SavedTensor {
  private:
   Tensor data_;
   std::uint64_t version_ = 0;
-  std::string description_;  // "[torch.FloatTensor [3, 4]]", for the error message
 };
 
 inline SavedTensor save(const Tensor& t) { return SavedTensor(t); }

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>  // shapes (std::vector<int64_t>) format as [2, 3]
 
 namespace minigrad {
 
@@ -22,7 +23,8 @@ class Error : public std::runtime_error {
 
 // Throws Error with a formatted message unless `condition` holds.
 //   check(a.dim() == 2, "mm: expected a 2-D tensor, got {}-D", a.dim());
-// The arguments are formatted only on failure.
+// The message is formatted only on failure, so pass shapes themselves (they print as [2, 3]),
+// not strings made from them: an argument is evaluated on every call, failing or not.
 template <class... Args>
 void check(bool condition, fmt::format_string<Args...> format, Args&&... args) {
   if (!condition) throw Error(fmt::format(format, std::forward<Args>(args)...));

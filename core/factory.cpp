@@ -11,7 +11,7 @@ namespace {
 Tensor make_tensor(const Shape& shape, Dtype dtype, bool zero_fill) {
   for (std::int64_t size : shape)
     check(size >= 0, "Trying to create tensor with negative dimension {}: {}", size,
-          shape_str(shape));
+          shape);
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = std::make_shared<Storage>(
       static_cast<std::size_t>(shape_numel(shape)) * element_size(dtype), zero_fill);
@@ -51,7 +51,7 @@ Tensor arange(std::int64_t n, Dtype dtype) {
 template <class T>
 Tensor from_vector(const std::vector<T>& values, const Shape& shape) {
   check(shape_numel(shape) == static_cast<std::int64_t>(values.size()),
-        "from_vector: shape {} holds {} elements, but {} values were given", shape_str(shape),
+        "from_vector: shape {} holds {} elements, but {} values were given", shape,
         shape_numel(shape), values.size());
   Tensor out = empty(shape, dtype_of<T>());
   T* data = out.data_ptr<T>();

@@ -106,7 +106,7 @@ bool gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inputs,
         throw Error(fmt::format(
             "gradcheck: Jacobian mismatch for input {} (shape {}), element {} {}, output element "
             "{}: numerical {:.10g}, analytical {:.10g} (atol {}, rtol {})",
-            k, shape_str(x.shape()), i, coordinates(i, x.shape()), j, numerical, analytic,
+            k, x.shape(), i, coordinates(i, x.shape()), j, numerical, analytic,
             options.atol, options.rtol));
       }
     }

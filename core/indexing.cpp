@@ -166,7 +166,7 @@ Tensor stack(const std::vector<Tensor>& tensors, std::int64_t dim) {
   for (std::size_t i = 1; i < tensors.size(); ++i)
     check(tensors[i].shape() == tensors[0].shape(),
           "stack expects each tensor to be equal size, but got {} at entry 0 and {} at entry {}",
-          shape_str(tensors[0].shape()), shape_str(tensors[i].shape()), i);
+          tensors[0].shape(), tensors[i].shape(), i);
   std::vector<Tensor> unsqueezed;
   for (const Tensor& t : tensors) unsqueezed.push_back(t.unsqueeze(d));
   return cat(unsqueezed, d);
@@ -226,7 +226,7 @@ Tensor Tensor::gather(std::int64_t dim_, const Tensor& index) const {
       check(k == d || idx.shape()[k] <= x.shape()[k],
             "Size does not match at dimension {} expected index {} to be smaller than self {} "
             "apart from dimension {}",
-            k, shape_str(index.shape()), shape_str(shape()), d);
+            k, index.shape(), shape(), d);
   }
   const std::optional<std::int64_t> bad = first_out_of_range(idx, x.shape()[d]);
   check(!bad, "index {} is out of bounds for dimension {} with size {}", bad.value_or(0), d,

@@ -10,20 +10,14 @@
 
 namespace minigrad {
 
-const TensorImpl& Tensor::checked() const {
-  check(impl_ != nullptr, "this operation needs a defined tensor, but the tensor is undefined");
-  return *impl_;
+void Tensor::throw_undefined() {
+  throw Error("this operation needs a defined tensor, but the tensor is undefined");
 }
 
-Dtype Tensor::dtype() const { return checked().dtype; }
-const Shape& Tensor::shape() const { return checked().shape; }
-std::int64_t Tensor::dim() const { return static_cast<std::int64_t>(checked().shape.size()); }
-std::int64_t Tensor::numel() const { return shape_numel(checked().shape); }
-const Shape& Tensor::strides() const { return checked().strides; }
-std::int64_t Tensor::storage_offset() const { return checked().offset; }
-
 std::int64_t Tensor::size(std::int64_t d) const {
-  check(dim() > 0, "size: dimension specified as {} but tensor has no dimensions", d);
+  const std::int64_t rank = dim();
+  if (d >= 0 && d < rank) return shape()[static_cast<std::size_t>(d)];  // the common case
+  check(rank > 0, "size: dimension specified as {} but tensor has no dimensions", d);
   return shape()[static_cast<std::size_t>(wrap_dim(d, dim()))];
 }
 
@@ -139,7 +133,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
         "autograd; copy src.detach(), or copy under mg::NoGradGuard");
   const Shape broadcast = broadcast_shapes(shape(), src.shape());
   check(broadcast == shape(), "output with shape {} doesn't match the broadcast shape {}",
-        shape_str(shape()), shape_str(broadcast));
+        shape(), broadcast);
   // A source that shares memory with this tensor is read in full before anything is written.
   const Tensor source = src.impl()->storage == impl_->storage ? src.detach().clone() : src;
   copy_values(*this, source);

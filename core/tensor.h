@@ -56,16 +56,16 @@ class Tensor {
   TensorImpl* impl() const { return impl_.get(); }
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
 
-  // ---- Shape and type -----------------------------------------------------------------------
-  Dtype dtype() const;
-  const Shape& shape() const;
+  // ---- Shape and type (inline: kernels and the fused layers call these in their loops) -------
+  Dtype dtype() const { return checked().dtype; }
+  const Shape& shape() const { return checked().shape; }
   const Shape& sizes() const { return shape(); }
   std::int64_t size(std::int64_t dim) const;  // negative dims count from the end
-  std::int64_t dim() const;
-  std::int64_t numel() const;
-  const Shape& strides() const;
+  std::int64_t dim() const { return static_cast<std::int64_t>(checked().shape.size()); }
+  std::int64_t numel() const { return shape_numel(checked().shape); }
+  const Shape& strides() const { return checked().strides; }
   std::int64_t stride(std::int64_t dim) const;
-  std::int64_t storage_offset() const;
+  std::int64_t storage_offset() const { return checked().offset; }
   bool is_contiguous() const;
 
   // ---- Raw data (for kernels) ---------------------------------------------------------------
@@ -160,7 +160,12 @@ class Tensor {
   std::uint64_t version() const;
 
  private:
-  const TensorImpl& checked() const;
+  const TensorImpl& checked() const {
+    if (!impl_) [[unlikely]]
+      throw_undefined();
+    return *impl_;
+  }
+  [[noreturn]] static void throw_undefined();
   std::shared_ptr<TensorImpl> impl_;
 };
 

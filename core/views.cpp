@@ -41,7 +41,7 @@ Shape infer_size(const Shape& shape, std::int64_t numel) {
     }
   }
   const bool fits = inferred ? (known > 0 && numel % known == 0) : known == numel;
-  check(fits, "shape '{}' is invalid for input of size {}", shape_str(shape), numel);
+  check(fits, "shape '{}' is invalid for input of size {}", shape, numel);
   if (inferred) out[*inferred] = numel / known;
   return out;
 }
@@ -160,7 +160,7 @@ Tensor Tensor::select(std::int64_t dim_, std::int64_t index) const {
   const std::int64_t size = shape()[d];
   check(index >= -size && index < size,
         "select(): index {} out of range for tensor of size {} at dimension {}", index,
-        shape_str(shape()), dim_);
+        shape(), dim_);
   const std::int64_t i = index < 0 ? index + size : index;
   Shape shape_out = shape(), strides_out = strides();
   shape_out.erase(shape_out.begin() + static_cast<std::ptrdiff_t>(d));
@@ -261,7 +261,7 @@ Tensor Tensor::expand(const Shape& new_shape) const {
     check(have == size || have == 1,
           "The expanded size of the tensor ({}) must match the existing size ({}) at "
           "non-singleton dimension {}.  Target sizes: {}.  Tensor sizes: {}",
-          want, have, i, shape_str(new_shape), shape_str(shape()));
+          want, have, i, new_shape, shape());
     shape_out[i] = size;
     strides_out[i] = have == size ? strides()[static_cast<std::size_t>(i - lead)] : 0;
   }
