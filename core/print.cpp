@@ -33,26 +33,23 @@ namespace minigrad {
 namespace {
 
 // PyTorch's default print options (torch.set_printoptions).
-constexpr int kPrecision = 4;               // digits after the decimal point
-constexpr std::int64_t kThreshold = 1000;   // more elements than this are summarized
-constexpr std::int64_t kEdgeItems = 3;      // entries kept at each end of a summarized dimension
-constexpr std::int64_t kLineWidth = 80;     // columns
-constexpr std::int64_t kEllipsis = -1;      // stands for "..." among the shown indices
+constexpr int kPrecision = 4;              // digits after the decimal point
+constexpr std::int64_t kThreshold = 1000;  // more elements than this are summarized
+constexpr std::int64_t kEdgeItems = 3;     // entries kept at each end of a summarized dimension
+constexpr std::int64_t kLineWidth = 80;    // columns
+constexpr std::int64_t kEllipsis = -1;     // stands for "..." among the shown indices
 
-// ---- 1. Which elements are shown ---------------------------------------------------------------
+// ---- 1. Which elements are shown ----------------------------------------------------------------
 
 // The indices printed along a dimension of `size`: all of them, or when summarizing a long
 // dimension the first and last kEdgeItems with kEllipsis between them.
 std::vector<std::int64_t> shown_indices(std::int64_t size, bool summarize) {
   std::vector<std::int64_t> indices;
   const bool cut = summarize && size > 2 * kEdgeItems;
-  for (std::int64_t i = 0; i < size; ++i) {
-    if (cut && i == kEdgeItems) {
-      indices.push_back(kEllipsis);
-      i = size - kEdgeItems;
-    }
-    indices.push_back(i);
-  }
+  for (std::int64_t i = 0; i < (cut ? kEdgeItems : size); ++i) indices.push_back(i);
+  if (!cut) return indices;
+  indices.push_back(kEllipsis);
+  for (std::int64_t i = size - kEdgeItems; i < size; ++i) indices.push_back(i);
   return indices;
 }
 
@@ -151,7 +148,7 @@ Cells format_shown(const Tensor& t, bool summarize) {
   });
 }
 
-// ---- 3. Brackets ----------------------------------------------------------------------------------
+// ---- 3. Brackets --------------------------------------------------------------------------------
 
 // The bracketed text of the sub-tensor at `dim`, whose "[" stands in column `indent`, taking
 // its elements' texts from cells.text[next] onwards.
@@ -162,7 +159,8 @@ std::string nest(const Shape& shape, std::size_t dim, std::int64_t indent, bool 
   if (dim + 1 == shape.size()) {
     // A row: as many elements per line as fit in the columns right of the "[", counting
     // each as the common width plus ", "; the "..." of a summarized row counts as one.
-    const std::int64_t per_line = std::max<std::int64_t>(1, (kLineWidth - indent) / (cells.width + 2));
+    const std::int64_t per_line =
+        std::max<std::int64_t>(1, (kLineWidth - indent) / (cells.width + 2));
     std::int64_t on_line = 0;
     for (std::int64_t i : shown_indices(shape[dim], summarize)) {
       if (on_line == per_line) {
@@ -178,8 +176,7 @@ std::string nest(const Shape& shape, std::size_t dim, std::int64_t indent, bool 
   }
   // A stack of sub-tensors, one per line, with a blank line between 2-D blocks, two between
   // 3-D blocks, and so on.
-  const std::string separator =
-      "," + std::string(shape.size() - dim - 2, '\n') + newline_indent;
+  const std::string separator = "," + std::string(shape.size() - dim - 2, '\n') + newline_indent;
   bool first = true;
   for (std::int64_t i : shown_indices(shape[dim], summarize)) {
     if (!first) out += separator;
@@ -189,7 +186,7 @@ std::string nest(const Shape& shape, std::size_t dim, std::int64_t indent, bool 
   return out + "]";
 }
 
-// ---- 4. Suffixes ------------------------------------------------------------------------------
+// ---- 4. Suffixes --------------------------------------------------------------------------------
 
 // Python's str() of a shape tuple: "(0, 3)".
 std::string tuple_str(const Shape& shape) { return fmt::format("({})", fmt::join(shape, ", ")); }

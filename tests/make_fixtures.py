@@ -27,8 +27,9 @@ Names are paths: GROUP/CASE/PART, for example softmax/f32_large_dim1/x. Each cas
 inputs (x, a, b, dim, the upstream gradient ...) and PyTorch's outputs and gradients, so the C++
 test feeds PyTorch's own inputs. The groups:
 
-    print/CASE/x, string print/CASE  a tensor and PyTorch's repr of it after the transform named
-                                     in PRINT_CASES (the C++ test has the same table)
+    print/CASE/x, string print/CASE  a tensor, and PyTorch's repr of it after one of the
+                                     TRANSFORMS (test_tensor.cpp has the same table); the
+                                     string print/cases lists "CASE TRANSFORM", one per line
     softmax/CASE, log_softmax/CASE   x, dim, upstream -> y, grad_x (grad of (y * upstream).sum())
     matmul/CASE                      a, b, upstream -> y, grad_a, grad_b
     sum/CASE                         x, dims (empty: all), keepdim, upstream -> y, grad_x
@@ -219,10 +220,14 @@ def softmax_inputs():
     """(name, x, dim): large magnitudes, rows with -inf, every dim of a 3-D tensor."""
     cases = []
     for dtype, tag in ((torch.float32, "f32"), (torch.float64, "f64")):
-        large = torch.randn(4, 6, dtype=dtype) * 1.0e4
+        # Near +1e4 exp() overflows and near -1e4 it underflows unless the maximum is
+        # subtracted first; spread over ±1e4 the result is all but one-hot.
+        near_large = 1.0e4 + torch.randn(4, 6, dtype=dtype) * 2
         for dim in (0, 1, -1):
-            cases.append((f"{tag}_large_dim{dim}".replace("-", "m"), large, dim))
-        with_inf = torch.randn(3, 5, dtype=dtype) * 100
+            cases.append((f"{tag}_near_1e4_dim{dim}".replace("-", "minus"), near_large, dim))
+        cases.append((f"{tag}_near_minus_1e4_dim1", -1.0e4 + torch.randn(4, 6, dtype=dtype) * 2, 1))
+        cases.append((f"{tag}_spread_1e4_dim1", torch.randn(4, 6, dtype=dtype) * 1.0e4, 1))
+        with_inf = torch.randn(3, 5, dtype=dtype) * 3
         with_inf[0, 1] = -inf
         with_inf[1, 0] = with_inf[1, 4] = -inf
         with_inf[2, 2] = -inf

@@ -15,13 +15,16 @@
 #include "support.h"
 
 BOOST_AUTO_TEST_CASE(factories) {
-  // zeros, ones, full, arange, empty, scalar_tensor, zeros_like, ones_like (shape, dtype = kFloat32)
+  // zeros, ones, full, arange, empty, scalar_tensor, zeros_like, ones_like; dtype kFloat32 unless
+  // given
   const mg::Tensor z = mg::zeros({2, 3});
   BOOST_CHECK(z.shape() == (mg::Shape{2, 3}));
   BOOST_CHECK(z.dtype() == mg::kFloat32);
   BOOST_CHECK(z.to_vector<float>() == std::vector<float>(6, 0.0f));
-  BOOST_CHECK(mg::ones({4}, mg::kInt64).to_vector<std::int64_t>() == std::vector<std::int64_t>(4, 1));
-  BOOST_CHECK(mg::full({2, 2}, 2.5, mg::kFloat64).to_vector<double>() == std::vector<double>(4, 2.5));
+  BOOST_CHECK(mg::ones({4}, mg::kInt64).to_vector<std::int64_t>() ==
+              std::vector<std::int64_t>(4, 1));
+  BOOST_CHECK(mg::full({2, 2}, 2.5, mg::kFloat64).to_vector<double>() ==
+              std::vector<double>(4, 2.5));
   BOOST_CHECK(mg::full({3}, true, mg::kBool).to_vector<bool>() == std::vector<bool>(3, true));
   BOOST_CHECK(mg::arange(4).dtype() == mg::kInt64);
   BOOST_CHECK(mg::arange(4).to_vector<std::int64_t>() == (std::vector<std::int64_t>{0, 1, 2, 3}));
@@ -78,8 +81,10 @@ BOOST_AUTO_TEST_CASE(from_vector_to_vector_and_item) {
               (std::vector<double>{1.5, 4.0, -2.0, 0.0, 3.25, -0.5}));
 
   test::check_error([&] { x.to_vector<float>(); }, "expected scalar type Float but found Double");
-  test::check_error([&] { x.to_vector<std::int64_t>(); }, "expected scalar type Long but found Double");
-  test::check_error([&] { x.item<double>(); }, "a Tensor with 6 elements cannot be converted to Scalar");
+  test::check_error([&] { x.to_vector<std::int64_t>(); },
+                    "expected scalar type Long but found Double");
+  test::check_error([&] { x.item<double>(); },
+                    "a Tensor with 6 elements cannot be converted to Scalar");
   test::check_error([&] { x.select(0, 0).select(0, 0).item<float>(); },
                     "expected scalar type Float but found Double");
   test::check_error([&] { mg::from_vector(values, {2, 2}); },
@@ -97,7 +102,8 @@ BOOST_AUTO_TEST_CASE(to_dtype) {
   BOOST_CHECK(d.to_vector<double>() == (std::vector<double>{-1.75, 2.5, 0.0, 3.0}));
   BOOST_CHECK(d.to(mg::kFloat32).to_vector<float>() == x.to_vector<float>());  // round trip
   // To int64 truncates toward zero, to bool tests for nonzero, as PyTorch does.
-  BOOST_CHECK(x.to(mg::kInt64).to_vector<std::int64_t>() == (std::vector<std::int64_t>{-1, 2, 0, 3}));
+  BOOST_CHECK(x.to(mg::kInt64).to_vector<std::int64_t>() ==
+              (std::vector<std::int64_t>{-1, 2, 0, 3}));
   BOOST_CHECK(x.to(mg::kBool).to_vector<bool>() == (std::vector<bool>{true, true, false, true}));
   BOOST_CHECK(x.to(mg::kInt64).to(mg::kFloat32).to_vector<float>() ==
               (std::vector<float>{-1.0f, 2.0f, 0.0f, 3.0f}));
@@ -205,8 +211,7 @@ BOOST_AUTO_TEST_CASE(size_and_stride) {
                     "Dimension out of range (expected to be in range of [-3, 2], but got 3)");
   test::check_error([&] { x.stride(-4); },
                     "Dimension out of range (expected to be in range of [-3, 2], but got -4)");
-  test::check_error([] { mg::zeros({}).size(0); },
-                    "specified as 0 but tensor has no dimensions");
+  test::check_error([] { mg::zeros({}).size(0); }, "specified as 0 but tensor has no dimensions");
 }
 
 BOOST_AUTO_TEST_CASE(view_errors) {
@@ -231,7 +236,8 @@ BOOST_AUTO_TEST_CASE(view_errors) {
   test::check_error([&] { x.select(1, -4); },
                     "select(): index -4 out of range for tensor of size [2, 3] at dimension 1");
   test::check_error([&] { x.select(2, 0); }, "Dimension out of range");
-  test::check_error([&] { x.narrow(1, 2, 3); }, "start (2) + length (3) exceeds dimension size (3).");
+  test::check_error([&] { x.narrow(1, 2, 3); },
+                    "start (2) + length (3) exceeds dimension size (3).");
   test::check_error([&] { x.narrow(1, 4, 0); }, "out of range");
   BOOST_CHECK(x.narrow(1, -1, 1).shape() == (mg::Shape{2, 1}));
 
@@ -357,7 +363,8 @@ BOOST_AUTO_TEST_CASE(fixture_loader_errors) {
   const auto path = std::filesystem::temp_directory_path() /
                     ("minigrad_fixtures_" + std::to_string(std::random_device()()) + ".txt");
   std::ofstream(path) << "minigrad-fixtures 99\n";
-  check_throws([&] { test::Fixtures(path.string()); }, "expected a first line \"minigrad-fixtures 1\"");
+  check_throws([&] { test::Fixtures(path.string()); },
+               "expected a first line \"minigrad-fixtures 1\"");
   std::ofstream(path) << "minigrad-fixtures 1\ntensor x float32 1 3\n1.0 2.0\n";
   check_throws([&] { test::Fixtures(path.string()); }, "tensor \"x\": the file ends before");
   std::ofstream(path) << "minigrad-fixtures 1\ntensor x int64 1 2\n1 2.5\n";
