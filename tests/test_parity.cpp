@@ -1,0 +1,224 @@
+// Parity with PyTorch: softmax, log_softmax, matmul and the reductions, outputs and gradients,
+// against the values PyTorch 1.13 computed from the same inputs (tests/fixtures/core.txt,
+// written by tests/make_fixtures.py, which lists every case).
+//
+// Each case feeds PyTorch's own inputs, runs the op, backpropagates PyTorch's upstream gradient
+// and compares. float64 must agree within 1e-12, float32 within 1e-6, relative to the size of
+// the numbers involved (check_matches below says exactly how); integers and indices exactly.
+#define BOOST_TEST_MODULE parity
+#include <algorithm>
+#include <cmath>
+
+#include "fixtures.h"
+#include "support.h"
+
+namespace {
+
+// The largest finite magnitude in t (0 if there is none).
+double finite_max(const mg::Tensor& t) {
+  double max = 0;
+  for (double v : t.to(mg::kFloat64).to_vector<double>())
+    if (std::isfinite(v)) max = std::max(max, std::abs(v));
+  return max;
+}
+
+// Checks `actual` against PyTorch's `expected`: the same shape and dtype, and then
+//   - int64 and bool: every element equal;
+//   - floating point: nan where PyTorch has nan, the same infinity where it has one, and
+//     elsewhere |actual − expected| <= rtol · (|expected| + scale), with rtol 1e-12 for
+//     float64 and 1e-6 for float32 (about 16 float32 roundings).
+// `scale` is the magnitude of the numbers the result is computed from: an element that comes
+// out small by cancellation (a sum of large terms of both signs) can only be as exact as those
+// terms. Outputs pass their own largest magnitude; gradients also the upstream gradient's.
+void check_matches(const mg::Tensor& actual, const mg::Tensor& expected, double scale,
+                   const std::string& what) {
+  BOOST_REQUIRE_MESSAGE(actual.defined(), what << ": undefined");
+  BOOST_REQUIRE_MESSAGE(actual.shape() == expected.shape(),
+                        what << ": shape " << mg::shape_str(actual.shape()) << ", PyTorch has "
+                             << mg::shape_str(expected.shape()));
+  BOOST_REQUIRE_MESSAGE(actual.dtype() == expected.dtype(),
+                        what << ": dtype " << mg::dtype_repr(actual.dtype()) << ", PyTorch has "
+                             << mg::dtype_repr(expected.dtype()));
+  if (!mg::is_floating(expected.dtype())) {
+    const auto a = actual.to(mg::kInt64).to_vector<std::int64_t>();
+    const auto e = expected.to(mg::kInt64).to_vector<std::int64_t>();
+    for (std::size_t i = 0; i < a.size(); ++i)
+      BOOST_CHECK_MESSAGE(a[i] == e[i], what << ": element " << i << " is " << a[i]
+                                             << ", PyTorch has " << e[i]);
+    return;
+  }
+  const double rtol = expected.dtype() == mg::kFloat64 ? 1e-12 : 1e-6;
+  const auto a = actual.to(mg::kFloat64).to_vector<double>();
+  const auto e = expected.to(mg::kFloat64).to_vector<double>();
+  int wrong = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    bool ok;
+    if (std::isnan(e[i])) ok = std::isnan(a[i]);
+    else if (std::isinf(e[i])) ok = a[i] == e[i];
+    else ok = std::abs(a[i] - e[i]) <= rtol * (std::abs(e[i]) + scale);
+    if (!ok && wrong++ < 5)
+      BOOST_ERROR(what << ": element " << i << " is " << fmt::format("{:.17g}", a[i])
+                       << ", PyTorch has " << fmt::format("{:.17g}", e[i]));
+  }
+  BOOST_CHECK_MESSAGE(wrong == 0,
+                      what << ": " << wrong << " of " << a.size() << " elements differ");
+}
+
+void check_output(const mg::Tensor& actual, const mg::Tensor& expected, const std::string& what) {
+  check_matches(actual, expected, finite_max(expected), what);
+}
+
+void check_gradient(const mg::Tensor& actual, const mg::Tensor& expected,
+                    const mg::Tensor& upstream, const std::string& what) {
+  check_matches(actual, expected, std::max(finite_max(expected), finite_max(upstream)), what);
+}
+
+// A fixture tensor as a fresh leaf that requires grad.
+mg::Tensor leaf(const test::Fixtures& fx, const std::string& name) {
+  return fx.tensor(name).requires_grad_();
+}
+
+std::int64_t integer(const test::Fixtures& fx, const std::string& name) {
+  return fx.tensor(name).item<std::int64_t>();
+}
+
+bool flag(const test::Fixtures& fx, const std::string& name) {
+  return fx.tensor(name).item<bool>();
+}
+
+// The cases of `group`, which must not be empty (an empty list would test nothing).
+std::vector<std::string> cases_of(const test::Fixtures& fx, const std::string& group) {
+  std::vector<std::string> cases = fx.cases(group);
+  BOOST_REQUIRE_MESSAGE(!cases.empty(), "no fixtures for " << group);
+  return cases;
+}
+
+// softmax and log_softmax share their fixtures' layout.
+void check_softmax_family(const std::string& group,
+                          mg::Tensor (*op)(const mg::Tensor&, std::int64_t)) {
+  const test::Fixtures fx("core.txt");
+  for (const std::string& c : cases_of(fx, group)) {
+    const std::string at = group + "/" + c + "/";
+    mg::Tensor x = leaf(fx, at + "x");
+    const mg::Tensor upstream = fx.tensor(at + "upstream");
+    const mg::Tensor y = op(x, integer(fx, at + "dim"));
+    check_output(y, fx.tensor(at + "y"), at + "y");
+    y.backward(upstream);
+    check_gradient(x.grad(), fx.tensor(at + "grad_x"), upstream, at + "grad_x");
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(softmax_matches_pytorch) {
+  // softmax(x, dim): values near ±1e4 and spread over ±1e4, rows with -inf, every dim
+  check_softmax_family("softmax", mg::softmax);
+}
+
+BOOST_AUTO_TEST_CASE(log_softmax_matches_pytorch) {
+  // log_softmax(x, dim): the same inputs as softmax
+  check_softmax_family("log_softmax", mg::log_softmax);
+}
+
+BOOST_AUTO_TEST_CASE(matmul_matches_pytorch) {
+  // matmul(a, b): 1-D·1-D, 2-D·1-D, 1-D·2-D, 7×13·13×5, batched, broadcast batches
+  const test::Fixtures fx("core.txt");
+  for (const std::string& c : cases_of(fx, "matmul")) {
+    const std::string at = "matmul/" + c + "/";
+    mg::Tensor a = leaf(fx, at + "a");
+    mg::Tensor b = leaf(fx, at + "b");
+    const mg::Tensor upstream = fx.tensor(at + "upstream");
+    const mg::Tensor y = mg::matmul(a, b);
+    check_output(y, fx.tensor(at + "y"), at + "y");
+    y.backward(upstream);
+    check_gradient(a.grad(), fx.tensor(at + "grad_a"), upstream, at + "grad_a");
+    check_gradient(b.grad(), fx.tensor(at + "grad_b"), upstream, at + "grad_b");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(sum_matches_pytorch) {
+  // t.sum(), t.sum(dims, keepdim): several dims at once, keepdim, negative dims
+  const test::Fixtures fx("core.txt");
+  for (const std::string& c : cases_of(fx, "sum")) {
+    const std::string at = "sum/" + c + "/";
+    mg::Tensor x = leaf(fx, at + "x");
+    const mg::Shape dims = fx.tensor(at + "dims").to_vector<std::int64_t>();
+    const mg::Tensor upstream = fx.tensor(at + "upstream");
+    const mg::Tensor y = dims.empty() ? x.sum() : x.sum(dims, flag(fx, at + "keepdim"));
+    check_output(y, fx.tensor(at + "y"), at + "y");
+    y.backward(upstream);
+    check_gradient(x.grad(), fx.tensor(at + "grad_x"), upstream, at + "grad_x");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(mean_matches_pytorch) {
+  // t.mean(), t.mean(dim, keepdim)
+  const test::Fixtures fx("core.txt");
+  for (const std::string& c : cases_of(fx, "mean")) {
+    const std::string at = "mean/" + c + "/";
+    mg::Tensor x = leaf(fx, at + "x");
+    const mg::Shape dims = fx.tensor(at + "dims").to_vector<std::int64_t>();
+    BOOST_REQUIRE(dims.size() <= 1);
+    const mg::Tensor upstream = fx.tensor(at + "upstream");
+    const mg::Tensor y = dims.empty() ? x.mean() : x.mean(dims[0], flag(fx, at + "keepdim"));
+    check_output(y, fx.tensor(at + "y"), at + "y");
+    y.backward(upstream);
+    check_gradient(x.grad(), fx.tensor(at + "grad_x"), upstream, at + "grad_x");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(long_float32_reductions_match_pytorch) {
+  // t.sum(), t.sum(1), t.mean(), t.mean(1) over 2 × 10000 float32 values spread over eight
+  // orders of magnitude. A plain float32 running sum is off by about 5e-6 here; PyTorch's
+  // result is within 2e-7 of the exact sum, and so must ours be within 1e-6 of PyTorch's.
+  const test::Fixtures fx("core.txt");
+  const mg::Tensor x = fx.tensor("long_sum/f32/x");
+  check_matches(x.sum(), fx.tensor("long_sum/f32/sum_all"), 0, "long_sum/f32/sum_all");
+  check_matches(x.sum(1), fx.tensor("long_sum/f32/sum_dim1"), 0, "long_sum/f32/sum_dim1");
+  check_matches(x.mean(), fx.tensor("long_sum/f32/mean_all"), 0, "long_sum/f32/mean_all");
+  check_matches(x.mean(1), fx.tensor("long_sum/f32/mean_dim1"), 0, "long_sum/f32/mean_dim1");
+}
+
+BOOST_AUTO_TEST_CASE(max_along_a_dim_matches_pytorch) {
+  // t.max(dim, keepdim) -> (values, indices): ties give the first index, nan wins, -inf rows;
+  // the gradient goes to the element each index names
+  const test::Fixtures fx("core.txt");
+  for (const std::string& c : cases_of(fx, "max")) {
+    const std::string at = "max/" + c + "/";
+    mg::Tensor x = fx.tensor(at + "x");
+    const bool floating = mg::is_floating(x.dtype());
+    if (floating) x.requires_grad_();
+    const auto [values, indices] = x.max(integer(fx, at + "dim"), flag(fx, at + "keepdim"));
+    check_output(values, fx.tensor(at + "values"), at + "values");
+    check_output(indices, fx.tensor(at + "indices"), at + "indices");
+    if (!floating) continue;
+    const mg::Tensor upstream = fx.tensor(at + "upstream");
+    values.backward(upstream);
+    check_gradient(x.grad(), fx.tensor(at + "grad_x"), upstream, at + "grad_x");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(max_of_all_elements_matches_pytorch) {
+  // t.max(): the gradient is shared evenly among tied maxima, as in PyTorch
+  const test::Fixtures fx("core.txt");
+  for (const std::string& c : cases_of(fx, "max_all")) {
+    const std::string at = "max_all/" + c + "/";
+    mg::Tensor x = leaf(fx, at + "x");
+    const mg::Tensor upstream = fx.tensor(at + "upstream");
+    const mg::Tensor y = x.max();
+    check_output(y, fx.tensor(at + "y"), at + "y");
+    y.backward(upstream);
+    check_gradient(x.grad(), fx.tensor(at + "grad_x"), upstream, at + "grad_x");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(argmax_matches_pytorch) {
+  // t.argmax(dim, keepdim): the first index of the maximum, nan counting as the maximum
+  const test::Fixtures fx("core.txt");
+  for (const std::string& c : cases_of(fx, "argmax")) {
+    const std::string at = "argmax/" + c + "/";
+    const mg::Tensor x = fx.tensor(at + "x");
+    const mg::Tensor y = x.argmax(integer(fx, at + "dim"), flag(fx, at + "keepdim"));
+    check_output(y, fx.tensor(at + "y"), at + "y");
+  }
+}
