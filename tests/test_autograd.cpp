@@ -172,21 +172,3 @@ BOOST_AUTO_TEST_CASE(gradcheck_catches_a_wrong_backward) {
   test::check_error([&] { mg::gradcheck(wrong, {mg::randn({2}).requires_grad_()}); },
                     "gradcheck needs float64");
 }
-
-BOOST_AUTO_TEST_CASE(gradcheck_views) {
-  // view, reshape, transpose, permute, select, narrow, unsqueeze, squeeze, expand, flatten
-  mg::manual_seed(2);
-  mg::Tensor x = test::leaf({2, 3, 4});
-  test::check_gradients(
-      [](const std::vector<mg::Tensor>& in) {
-        const mg::Tensor& t = in[0];
-        const mg::Tensor p = t.permute({2, 0, 1});          // (4, 2, 3), non-contiguous
-        const mg::Tensor r = p.reshape({4, 6});              // a copy: not viewable
-        const mg::Tensor s = t.select(1, -1).unsqueeze(0);   // (1, 2, 4)
-        const mg::Tensor n = t.narrow(2, 1, 2).transpose(0, 2);  // (2, 3, 2)
-        const mg::Tensor e = s.squeeze(0).unsqueeze(1).expand({2, 3, 4});
-        return r.view({4, 2, 3}).permute({1, 2, 0}) * e + n.flatten().view({2, 3, 2}).sum(2, true) +
-               t.view({6, 4}).t().reshape({2, 3, 4}) * t;
-      },
-      {x});
-}
