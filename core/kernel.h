@@ -81,4 +81,22 @@ Tensor zip(const Tensor& a, const Tensor& b, F&& f) {
   return out;
 }
 
+// One dimension d of a tensor seen as rows, for ops that work along a dimension (max over d,
+// softmax along d). `shape` is the tensor's shape with size 1 at d, so that for_each_offset over
+// it with the tensor's strides visits the first element of every row; the row then has `length`
+// elements, `stride` apart. A 0-d tensor is one row of one element.
+struct Rows {
+  Shape shape;
+  std::int64_t length;
+  std::int64_t stride;
+};
+
+inline Rows rows_along(const Shape& shape, const Shape& strides, std::int64_t d) {
+  if (shape.empty()) return {Shape{}, 1, 0};
+  const auto k = static_cast<std::size_t>(d);
+  Rows rows{shape, shape[k], strides[k]};
+  rows.shape[k] = 1;
+  return rows;
+}
+
 }  // namespace minigrad

@@ -142,23 +142,6 @@ bool beats(T v, T best) {
     return v > best;
 }
 
-// One dimension d of a tensor seen as rows. `shape` is the tensor's shape with size 1 at d, so
-// that for_each_offset over it with the tensor's strides visits the first element of every
-// row; the row then has `length` elements, `stride` apart. A 0-d tensor is one row of one.
-struct Rows {
-  Shape shape;
-  std::int64_t length;
-  std::int64_t stride;
-};
-
-Rows rows_along(const Shape& shape, const Shape& strides, std::int64_t d) {
-  if (shape.empty()) return {Shape{}, 1, 0};
-  const auto k = static_cast<std::size_t>(d);
-  Rows rows{shape, shape[k], strides[k]};
-  rows.shape[k] = 1;
-  return rows;
-}
-
 // The maximum of every row of x along d and its index, as fresh tensors of the rows' shape
 // (x's shape with size 1 at d). Every row must be non-empty.
 std::tuple<Tensor, Tensor> max_kernel(const Tensor& x, std::int64_t d) {

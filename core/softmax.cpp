@@ -23,24 +23,6 @@ namespace minigrad {
 
 namespace {
 
-// One dimension d of a tensor seen as rows (as in reduce.cpp). `shape` is the tensor's shape
-// with size 1 at d, so that for_each_offset over it with the tensor's strides visits the first
-// element of every row; the row then has `length` elements, `stride` apart. A 0-d tensor is
-// one row of one element.
-struct Rows {
-  Shape shape;
-  std::int64_t length;
-  std::int64_t stride;
-};
-
-Rows rows_along(const Shape& shape, const Shape& strides, std::int64_t d) {
-  if (shape.empty()) return {Shape{}, 1, 0};
-  const auto k = static_cast<std::size_t>(d);
-  Rows rows{shape, shape[k], strides[k]};
-  rows.shape[k] = 1;
-  return rows;
-}
-
 // Writes softmax (or, with `log`, log_softmax) of every row of x along d into `out`, a fresh
 // tensor of x's shape.
 template <class T>
@@ -113,12 +95,8 @@ Tensor log_softmax(const Tensor& x, std::int64_t dim) {
   //   grad_x = grad_y − softmax(x) ⊙ Σ_dim grad_y,   with softmax(x) = exp(y).
   // Only the output is saved; softmax(x) is recovered from it.
   return record("LogSoftmaxBackward0", {x}, out, [y_saved = save(out), d](const Tensor& grad_y) {
-    const Tensor y = y_saved.unpack();
-    // p = softmax(x) = exp(y), elementwise.
-    const Tensor p = dispatch_floating(y.dtype(), "log_softmax_backward", [&]<class T>() {
-      return map<T, T>(y, [](T v) { return std::exp(v); });
-    });
-    return grads(grad_y - p * grad_y.sum(d, /*keepdim=*/true));
+    const Tensor softmax_x = y_saved.unpack().exp();
+    return grads(grad_y - softmax_x * grad_y.sum(d, /*keepdim=*/true));
   });
 }
 
