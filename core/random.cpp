@@ -49,7 +49,7 @@ Tensor random_tensor(const Shape& shape, Dtype dtype, const char* op, Draw draw)
 }
 }  // namespace
 
-Tensor randn(const Shape& shape, Dtype dtype) { return random_tensor(shape, dtype, "normal", next_normal); }
-Tensor rand(const Shape& shape, Dtype dtype) { return random_tensor(shape, dtype, "uniform", next_uniform); }
+Tensor randn(const Shape& shape, Dtype dtype) { return random_tensor(shape, dtype, "normal_kernel_cpu", next_normal); }
+Tensor rand(const Shape& shape, Dtype dtype) { return random_tensor(shape, dtype, "check_uniform_bounds", next_uniform); }
 
 }  // namespace minigrad

@@ -17,12 +17,12 @@ void Tensor::throw_undefined() {
 std::int64_t Tensor::size(std::int64_t d) const {
   const std::int64_t rank = dim();
   if (d >= 0 && d < rank) return shape()[static_cast<std::size_t>(d)];  // the common case
-  check(rank > 0, "size: dimension specified as {} but tensor has no dimensions", d);
+  check(rank > 0, "Dimension specified as {} but tensor has no dimensions", d);
   return shape()[static_cast<std::size_t>(wrap_dim(d, dim()))];
 }
 
 std::int64_t Tensor::stride(std::int64_t d) const {
-  check(dim() > 0, "stride: dimension specified as {} but tensor has no dimensions", d);
+  check(dim() > 0, "Dimension specified as {} but tensor has no dimensions", d);
   return strides()[static_cast<std::size_t>(wrap_dim(d, dim()))];
 }
 
