@@ -14,3 +14,4 @@
 #include "core/print.h"
 #include "core/shape.h"
 #include "core/tensor.h"
+#include "nn/module.h"
