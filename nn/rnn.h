@@ -1,0 +1,200 @@
+// The recurrent modules: RNNCell and GRUCell (one step), RNN and GRU (whole sequences).
+//
+//   mg::nn::GRU gru(mg::nn::GRUOptions(10, 20).num_layers(2).batch_first(true));
+//   auto [output, h_n] = gru(x);          // x (B, T, 10) → output (B, T, 20), h_n (2, B, 20)
+//   mg::nn::GRUCell cell(10, 20);
+//   mg::Tensor h1 = cell(x_t, h0);        // (B, 10), (B, 20) → (B, 20)
+//
+// Everything a PyTorch user relies on holds: parameter names (weight_ih_l{k}, weight_hh_l{k},
+// bias_ih_l{k}, bias_hh_l{k}, "_reverse" for the backward direction), shapes, registration order,
+// gate order (r, z, n), initialisation U(−1/√H, 1/√H), inputs time-major unless batch_first,
+// unbatched 2-D inputs, h0 always (L·D, B, H) — batch is never first for hidden states — and the
+// bidirectional layout (output[..., :H] forward, output[..., H:] reverse, h_n[layer·D + direction]).
+// The batch_first and unbatched forms are turned into time-major ones here, once, at the module
+// boundary; the machinery below (nn/recurrent.h) only ever sees a packed, time-major batch.
+// Read after nn/recurrent.h.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "nn/module.h"
+#include "nn/recurrent.h"
+
+namespace minigrad::nn {
+
+enum class Nonlinearity { Tanh, ReLU };
+inline constexpr Nonlinearity kTanh = Nonlinearity::Tanh;
+inline constexpr Nonlinearity kReLU = Nonlinearity::ReLU;
+
+// The options every recurrent layer shares, with LibTorch's chained setters: each setter returns
+// the options (as the derived type), each getter of the same name reads one.
+template <class Derived>
+class RecurrentOptionsBase {
+ public:
+  RecurrentOptionsBase(std::int64_t input_size, std::int64_t hidden_size)
+      : input_size_(input_size), hidden_size_(hidden_size) {}
+  Derived& num_layers(std::int64_t n) { num_layers_ = n; return self(); }
+  Derived& bias(bool on) { bias_ = on; return self(); }
+  Derived& batch_first(bool on) { batch_first_ = on; return self(); }
+  Derived& dropout(double p) { dropout_ = p; return self(); }
+  Derived& bidirectional(bool on) { bidirectional_ = on; return self(); }
+  std::int64_t input_size() const { return input_size_; }
+  std::int64_t hidden_size() const { return hidden_size_; }
+  std::int64_t num_layers() const { return num_layers_; }
+  bool bias() const { return bias_; }
+  bool batch_first() const { return batch_first_; }
+  double dropout() const { return dropout_; }
+  bool bidirectional() const { return bidirectional_; }
+
+ private:
+  Derived& self() { return static_cast<Derived&>(*this); }
+  std::int64_t input_size_, hidden_size_;
+  std::int64_t num_layers_ = 1;
+  bool bias_ = true;
+  bool batch_first_ = false;
+  double dropout_ = 0.0;
+  bool bidirectional_ = false;
+};
+
+class RNNOptions : public RecurrentOptionsBase<RNNOptions> {
+ public:
+  using RecurrentOptionsBase::RecurrentOptionsBase;
+  RNNOptions& nonlinearity(Nonlinearity f) { nonlinearity_ = f; return *this; }
+  // PyTorch's spelling, "tanh" or "relu"; anything else is "Unknown nonlinearity 'sigmoid'".
+  RNNOptions& nonlinearity(const std::string& name);
+  Nonlinearity nonlinearity() const { return nonlinearity_; }
+
+ private:
+  Nonlinearity nonlinearity_ = kTanh;
+};
+
+class GRUOptions : public RecurrentOptionsBase<GRUOptions> {
+ public:
+  using RecurrentOptionsBase::RecurrentOptionsBase;
+};
+
+// ---- Sequence modules ---------------------------------------------------------------------------
+
+// What RNN and GRU share: the parameters of every layer and direction, the checks at the module
+// boundary, and the call into the stack.
+class RecurrentBase : public Module {
+ public:
+  // input (T, B, I), or (B, T, I) with batch_first, or unbatched (T, I); h0 (L·D, B, H) or, for
+  // unbatched input, (L·D, H); zeros when left out. Returns output (T, B, D·H) (batch-major with
+  // batch_first, (T, D·H) unbatched) and h_n shaped like h0.
+  std::tuple<Tensor, Tensor> forward(const Tensor& input, const Tensor& h0 = Tensor());
+  std::tuple<Tensor, Tensor> operator()(const Tensor& input, const Tensor& h0 = Tensor()) {
+    return forward(input, h0);
+  }
+  std::string extra_repr() const override;
+
+  // The implementation each layer runs (nn/recurrent.h); the composed one by default.
+  void set_layer_implementation(std::shared_ptr<const RecurrentLayer> layer);
+
+ protected:
+  struct Config {
+    CellKind kind;
+    std::int64_t input_size, hidden_size, num_layers;
+    bool bias, batch_first, bidirectional;
+    double dropout;
+  };
+  RecurrentBase(std::string type_name, const Config& config);
+
+ private:
+  std::int64_t directions() const { return config_.bidirectional ? 2 : 1; }
+  Config config_;
+  std::vector<LayerWeights> weights_;  // index layer·D + direction; handles to the parameters
+  std::shared_ptr<const RecurrentLayer> layer_;
+};
+
+class RNN : public RecurrentBase {
+ public:
+  explicit RNN(const RNNOptions& options);
+  RNN(std::int64_t input_size, std::int64_t hidden_size) : RNN(RNNOptions(input_size, hidden_size)) {}
+  const RNNOptions& options() const { return options_; }
+
+ private:
+  RNNOptions options_;
+};
+
+class GRU : public RecurrentBase {
+ public:
+  explicit GRU(const GRUOptions& options);
+  GRU(std::int64_t input_size, std::int64_t hidden_size) : GRU(GRUOptions(input_size, hidden_size)) {}
+  const GRUOptions& options() const { return options_; }
+
+ private:
+  GRUOptions options_;
+};
+
+// ---- Cells ----------------------------------------------------------------------------------------
+
+class RNNCellOptions {
+ public:
+  RNNCellOptions(std::int64_t input_size, std::int64_t hidden_size)
+      : input_size_(input_size), hidden_size_(hidden_size) {}
+  RNNCellOptions& bias(bool on) { bias_ = on; return *this; }
+  RNNCellOptions& nonlinearity(Nonlinearity f) { nonlinearity_ = f; return *this; }
+  std::int64_t input_size() const { return input_size_; }
+  std::int64_t hidden_size() const { return hidden_size_; }
+  bool bias() const { return bias_; }
+  Nonlinearity nonlinearity() const { return nonlinearity_; }
+
+ private:
+  std::int64_t input_size_, hidden_size_;
+  bool bias_ = true;
+  Nonlinearity nonlinearity_ = kTanh;
+};
+
+class GRUCellOptions {
+ public:
+  GRUCellOptions(std::int64_t input_size, std::int64_t hidden_size)
+      : input_size_(input_size), hidden_size_(hidden_size) {}
+  GRUCellOptions& bias(bool on) { bias_ = on; return *this; }
+  std::int64_t input_size() const { return input_size_; }
+  std::int64_t hidden_size() const { return hidden_size_; }
+  bool bias() const { return bias_; }
+
+ private:
+  std::int64_t input_size_, hidden_size_;
+  bool bias_ = true;
+};
+
+// What the two cells share: parameters weight_ih, weight_hh, bias_ih, bias_hh, and the forward.
+class CellBase : public Module {
+ public:
+  // x (B, I) and h (B, H), or unbatched x (I) and h (H); h zeros when left out. Returns h'.
+  Tensor forward(const Tensor& x, const Tensor& h = Tensor());
+  Tensor operator()(const Tensor& x, const Tensor& h = Tensor()) { return forward(x, h); }
+  std::string extra_repr() const override;
+
+ protected:
+  CellBase(std::string type_name, CellKind kind, std::int64_t input_size, std::int64_t hidden_size,
+           bool bias);
+
+ private:
+  CellKind kind_;
+  std::int64_t input_size_, hidden_size_;
+  bool bias_;
+  LayerWeights weights_;
+};
+
+class RNNCell : public CellBase {
+ public:
+  explicit RNNCell(const RNNCellOptions& options);
+  RNNCell(std::int64_t input_size, std::int64_t hidden_size)
+      : RNNCell(RNNCellOptions(input_size, hidden_size)) {}
+};
+
+class GRUCell : public CellBase {
+ public:
+  explicit GRUCell(const GRUCellOptions& options);
+  GRUCell(std::int64_t input_size, std::int64_t hidden_size)
+      : GRUCell(GRUCellOptions(input_size, hidden_size)) {}
+};
+
+}  // namespace minigrad::nn
