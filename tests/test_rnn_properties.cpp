@@ -1,0 +1,426 @@
+// RNN, GRU, RNNCell and GRUCell (nn/rnn.h) checked against themselves, with no reference values:
+//   - gradcheck of each cell, each layer kind and a stack;
+//   - metamorphic relations: the reverse direction is a forward layer on the reversed sequence,
+//     dropout does nothing in eval and acts between layers in training;
+//   - the behaviours a newcomer tries first, one test each;
+//   - every error, and that none leaves a module or a tensor changed.
+// tests/test_rnn.cpp compares with PyTorch. Read after nn/rnn.h and tests/test_module.cpp.
+#define BOOST_TEST_MODULE rnn_properties
+#include <cmath>
+#include <memory>
+
+#include "support.h"
+
+namespace {
+
+namespace nn = mg::nn;
+
+// True when a and b have the same dtype, shape and values, bit for bit (no NaN here).
+bool identical(const mg::Tensor& a, const mg::Tensor& b) {
+  return a.dtype() == b.dtype() && a.shape() == b.shape() &&
+         a.to(mg::kFloat64).to_vector<double>() == b.to(mg::kFloat64).to_vector<double>();
+}
+
+// What every gradcheck below sums: output and h_n, flattened into one tensor.
+mg::Tensor both(const std::tuple<mg::Tensor, mg::Tensor>& result) {
+  const auto& [output, h_n] = result;
+  return mg::cat({output.reshape({-1}), h_n.reshape({-1})}, 0);
+}
+
+// `inputs` followed by the module's parameters, converted to float64: gradcheck's leaves. The
+// function ignores the parameters among its inputs: the module reads the same tensors.
+std::vector<mg::Tensor> with_parameters(nn::Module& module, std::vector<mg::Tensor> inputs) {
+  module.to(mg::kFloat64);
+  for (const mg::Tensor& p : module.parameters()) inputs.push_back(p);
+  return inputs;
+}
+
+// Copies source's parameters into target's, in order; the two have the same layout.
+void copy_parameters(const nn::Module& source, nn::Module& target) {
+  const std::vector<mg::Tensor> from = source.parameters();
+  std::vector<mg::Tensor> to = target.parameters();
+  BOOST_REQUIRE_EQUAL(from.size(), to.size());
+  mg::NoGradGuard no_grad;
+  for (std::size_t i = 0; i < from.size(); ++i) to[i].copy_(from[i]);
+}
+
+// The rows of x (T, ...) in reverse order along dim 0.
+mg::Tensor reversed_in_time(const mg::Tensor& x) {
+  std::vector<std::int64_t> index;
+  for (std::int64_t t = x.size(0); t-- > 0;) index.push_back(t);
+  return x.index_select(0, mg::from_vector(index));
+}
+
+// Copies of every parameter, to show that a failed call changed none of them.
+std::vector<mg::Tensor> snapshot(const nn::Module& module) {
+  std::vector<mg::Tensor> copies;
+  for (const mg::Tensor& p : module.parameters()) copies.push_back(p.detach().clone());
+  return copies;
+}
+
+void check_unchanged(const nn::Module& module, const std::vector<mg::Tensor>& before) {
+  const std::vector<mg::Tensor> now = module.parameters();
+  BOOST_REQUIRE_EQUAL(now.size(), before.size());
+  for (std::size_t i = 0; i < now.size(); ++i) {
+    BOOST_CHECK_MESSAGE(identical(now[i], before[i]), "parameter " << i << " changed");
+    BOOST_CHECK_MESSAGE(!now[i].grad().defined(), "parameter " << i << " has a gradient");
+    BOOST_CHECK(now[i].requires_grad());
+  }
+}
+
+// check_error, and that neither the module nor the given tensors changed.
+template <class F>
+void check_error_changes_nothing(const nn::Module& module, const std::vector<mg::Tensor>& tensors,
+                                 F&& statement, const std::string& fragment) {
+  const std::vector<mg::Tensor> parameters = snapshot(module);
+  std::vector<mg::Tensor> copies;
+  for (const mg::Tensor& t : tensors) copies.push_back(t.detach().clone());
+  const bool training = module.is_training();
+  test::check_error(statement, fragment);
+  check_unchanged(module, parameters);
+  BOOST_CHECK_EQUAL(module.is_training(), training);
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    BOOST_CHECK_MESSAGE(identical(tensors[i], copies[i]), "tensor " << i << " changed");
+    BOOST_CHECK_MESSAGE(!tensors[i].grad().defined(), "tensor " << i << " has a gradient");
+  }
+}
+
+}  // namespace
+
+// ---- Gradient checks ------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(rnn_cell_gradcheck) {
+  // RNNCell(x (B, I) or (I), h (B, H) or (H) = zeros): tanh and relu, with and without bias
+  mg::manual_seed(1);
+  for (const nn::Nonlinearity f : {nn::kTanh, nn::kReLU}) {
+    for (const bool bias : {true, false}) {
+      BOOST_TEST_CONTEXT("relu " << (f == nn::kReLU) << ", bias " << bias) {
+        nn::RNNCell cell(nn::RNNCellOptions(3, 4).nonlinearity(f).bias(bias));
+        const auto step = [&](const std::vector<mg::Tensor>& in) { return cell(in[0], in[1]); };
+        test::check_gradients(step, with_parameters(cell, {test::leaf({2, 3}), test::leaf({2, 4})}));
+        test::check_gradients(step, with_parameters(cell, {test::leaf({3}), test::leaf({4})}));
+        // No h: it starts from zeros. x arrives transposed, a non-contiguous view.
+        const auto from_zeros = [&](const std::vector<mg::Tensor>& in) { return cell(in[0].t()); };
+        test::check_gradients(from_zeros, with_parameters(cell, {test::leaf({3, 2})}));
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(gru_cell_gradcheck) {
+  // GRUCell(x (B, I) or (I), h (B, H) or (H) = zeros): with and without bias
+  mg::manual_seed(2);
+  for (const bool bias : {true, false}) {
+    BOOST_TEST_CONTEXT("bias " << bias) {
+      nn::GRUCell cell(nn::GRUCellOptions(3, 4).bias(bias));
+      const auto step = [&](const std::vector<mg::Tensor>& in) { return cell(in[0], in[1]); };
+      test::check_gradients(step, with_parameters(cell, {test::leaf({2, 3}), test::leaf({2, 4})}));
+      test::check_gradients(step, with_parameters(cell, {test::leaf({3}), test::leaf({4})}));
+      const auto from_zeros = [&](const std::vector<mg::Tensor>& in) { return cell(in[0].t()); };
+      test::check_gradients(from_zeros, with_parameters(cell, {test::leaf({3, 2})}));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(cell_gradcheck_with_input_used_as_state) {
+  // GRUCell(x, x) and RNNCell(x, x) with input_size == hidden_size: one tensor used twice
+  mg::manual_seed(3);
+  nn::GRUCell gru(4, 4);
+  nn::RNNCell rnn(4, 4);
+  test::check_gradients([&](const auto& in) { return gru(in[0], in[0]); },
+                        with_parameters(gru, {test::leaf({2, 4})}));
+  test::check_gradients([&](const auto& in) { return rnn(in[0], in[0]); },
+                        with_parameters(rnn, {test::leaf({2, 4})}));
+}
+
+BOOST_AUTO_TEST_CASE(layer_gradcheck) {
+  // RNN (tanh, relu) and GRU, one layer, uni- and bidirectional: forward(x (T, B, I), h0)
+  // and forward(x (T, I)) unbatched
+  mg::manual_seed(4);
+  for (const bool bidirectional : {false, true}) {
+    const std::int64_t d = bidirectional ? 2 : 1;
+    nn::RNN tanh_rnn(nn::RNNOptions(3, 3).bidirectional(bidirectional));
+    nn::RNN relu_rnn(nn::RNNOptions(3, 3).bidirectional(bidirectional).nonlinearity(nn::kReLU));
+    nn::GRU gru(nn::GRUOptions(3, 3).bidirectional(bidirectional));
+    for (nn::RecurrentBase* layer : std::vector<nn::RecurrentBase*>{&tanh_rnn, &relu_rnn, &gru}) {
+      BOOST_TEST_CONTEXT(layer->repr()) {
+        const auto run = [&](const auto& in) { return both((*layer)(in[0], in[1])); };
+        test::check_gradients(
+            run, with_parameters(*layer, {test::leaf({4, 2, 3}), test::leaf({d, 2, 3})}));
+        const auto unbatched = [&](const auto& in) { return both((*layer)(in[0])); };
+        test::check_gradients(unbatched, with_parameters(*layer, {test::leaf({4, 3})}));
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(stack_gradcheck) {
+  // RNN and GRU with 2 layers, bidirectional, batch_first: forward(x (B, T, I), h0 (4, B, H)),
+  // x a transposed (non-contiguous) view of a (T, B, I) leaf
+  mg::manual_seed(5);
+  nn::RNN rnn(nn::RNNOptions(3, 3).num_layers(2).bidirectional(true).batch_first(true));
+  nn::GRU gru(nn::GRUOptions(3, 3).num_layers(2).bidirectional(true).batch_first(true));
+  for (nn::RecurrentBase* stack : std::vector<nn::RecurrentBase*>{&rnn, &gru}) {
+    BOOST_TEST_CONTEXT(stack->repr()) {
+      const auto run = [&](const auto& in) { return both((*stack)(in[0].transpose(0, 1), in[1])); };
+      test::check_gradients(
+          run, with_parameters(*stack, {test::leaf({3, 2, 3}), test::leaf({4, 2, 3})}));
+    }
+  }
+}
+
+// ---- Metamorphic relations ------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(directions_of_a_bidirectional_gru_are_two_unidirectional_grus) {
+  // GRU(bidirectional)(x, h0): output[..., :H] and h_n[0] are a forward GRU with the _l0
+  // weights on x; output[..., H:] and h_n[1] a forward GRU with the _l0_reverse weights on x
+  // reversed in time, its output reversed back
+  mg::manual_seed(6);
+  const std::int64_t hidden = 4;
+  nn::GRU bi(nn::GRUOptions(3, hidden).bidirectional(true));
+  nn::GRU forward_gru(3, hidden), reverse_gru(3, hidden);
+  bi.to(mg::kFloat64);
+  forward_gru.to(mg::kFloat64);
+  reverse_gru.to(mg::kFloat64);
+  {
+    mg::NoGradGuard no_grad;
+    const auto params = bi.named_parameters();  // per direction: w_ih, w_hh, b_ih, b_hh
+    std::vector<mg::Tensor> forward_params = forward_gru.parameters();
+    std::vector<mg::Tensor> reverse_params = reverse_gru.parameters();
+    for (std::size_t i = 0; i < 4; ++i) {
+      BOOST_REQUIRE(params[i + 4].first == params[i].first + "_reverse");
+      forward_params[i].copy_(params[i].second);
+      reverse_params[i].copy_(params[i + 4].second);
+    }
+  }
+  const mg::Tensor x = mg::randn({5, 2, 3}, mg::kFloat64);
+  const mg::Tensor h0 = mg::randn({2, 2, hidden}, mg::kFloat64);
+  const auto [output, h_n] = bi(x, h0);
+  const auto [forward_output, forward_h_n] = forward_gru(x, h0.narrow(0, 0, 1));
+  const auto [reverse_output, reverse_h_n] = reverse_gru(reversed_in_time(x), h0.narrow(0, 1, 1));
+  test::check_close(output.narrow(2, 0, hidden), forward_output, 1e-12, 1e-12, "forward output");
+  test::check_close(h_n.select(0, 0), forward_h_n.select(0, 0), 1e-12, 1e-12, "forward h_n");
+  test::check_close(output.narrow(2, hidden, hidden), reversed_in_time(reverse_output), 1e-12,
+                    1e-12, "reverse output");
+  test::check_close(h_n.select(0, 1), reverse_h_n.select(0, 0), 1e-12, 1e-12, "reverse h_n");
+}
+
+BOOST_AUTO_TEST_CASE(dropout_acts_between_layers_in_training_only) {
+  // GRU(dropout = 0.5, 2 layers): in eval the same as dropout = 0; in training the output
+  // changes from call to call, the first layer's h_n does not; with 1 layer nothing changes
+  mg::manual_seed(7);
+  nn::GRU with_dropout(nn::GRUOptions(3, 4).num_layers(2).dropout(0.5));
+  nn::GRU without(nn::GRUOptions(3, 4).num_layers(2));
+  copy_parameters(with_dropout, without);
+  const mg::Tensor x = mg::randn({5, 3, 3});
+  const auto [reference, reference_h_n] = without(x);
+  with_dropout.eval();
+  const auto [eval_output, eval_h_n] = with_dropout(x);
+  BOOST_CHECK(identical(eval_output, reference));
+  BOOST_CHECK(identical(eval_h_n, reference_h_n));
+
+  with_dropout.train();
+  const auto [first, first_h_n] = with_dropout(x);
+  const auto [second, second_h_n] = with_dropout(x);
+  BOOST_CHECK(!identical(first, reference));
+  BOOST_CHECK(!identical(first, second));
+  BOOST_CHECK(identical(first_h_n.select(0, 0), reference_h_n.select(0, 0)));  // before dropout
+  BOOST_CHECK(!identical(first_h_n.select(0, 1), reference_h_n.select(0, 1)));
+
+  // One layer: no layer follows, so dropout has nowhere to act (PyTorch warns about it).
+  nn::GRU one_layer(nn::GRUOptions(3, 4).dropout(0.5));
+  nn::GRU one_layer_reference(3, 4);
+  copy_parameters(one_layer, one_layer_reference);
+  BOOST_CHECK(one_layer.is_training());
+  BOOST_CHECK(identical(std::get<0>(one_layer(x)), std::get<0>(one_layer_reference(x))));
+}
+
+// ---- What a newcomer tries first ------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(gru_10_20_on_5_3_10) {
+  // GRU(10, 20)(x (5, 3, 10)) -> output (5, 3, 20), h_n (1, 3, 20)
+  nn::GRU gru(10, 20);
+  const auto [output, h_n] = gru(mg::randn({5, 3, 10}));
+  BOOST_CHECK(output.shape() == (mg::Shape{5, 3, 20}));
+  BOOST_CHECK(h_n.shape() == (mg::Shape{1, 3, 20}));
+}
+
+BOOST_AUTO_TEST_CASE(batch_first_input_4_7_5) {
+  // GRU(GRUOptions(5, 3).batch_first(true))(x (4, 7, 5)) -> output (4, 7, 3); h_n stays
+  // (1, 4, 3): batch is never first for hidden states
+  nn::GRU gru(nn::GRUOptions(5, 3).batch_first(true));
+  const auto [output, h_n] = gru(mg::randn({4, 7, 5}));
+  BOOST_CHECK(output.shape() == (mg::Shape{4, 7, 3}));
+  BOOST_CHECK(h_n.shape() == (mg::Shape{1, 4, 3}));
+}
+
+BOOST_AUTO_TEST_CASE(time_major_by_default) {
+  // RNN(8, 6)(x (5, 10, 8)) is 5 steps of a batch of 10: output (5, 10, 6), h_n (1, 10, 6), and
+  // changing step 4 changes no output before it, while changing sequence 9 changes no other
+  mg::manual_seed(8);
+  nn::RNN rnn(8, 6);
+  const mg::Tensor x = mg::randn({5, 10, 8});
+  const auto [output, h_n] = rnn(x);
+  BOOST_CHECK(output.shape() == (mg::Shape{5, 10, 6}));
+  BOOST_CHECK(h_n.shape() == (mg::Shape{1, 10, 6}));
+
+  mg::Tensor later = x.clone();
+  later.select(0, 4).fill_(3.0);
+  const mg::Tensor changed_step = std::get<0>(rnn(later));
+  BOOST_CHECK(identical(changed_step.narrow(0, 0, 4), output.narrow(0, 0, 4)));
+  BOOST_CHECK(!identical(changed_step.select(0, 4), output.select(0, 4)));
+
+  mg::Tensor other = x.clone();
+  other.select(1, 9).fill_(3.0);
+  const mg::Tensor changed_sequence = std::get<0>(rnn(other));
+  BOOST_CHECK(identical(changed_sequence.narrow(1, 0, 9), output.narrow(1, 0, 9)));
+  BOOST_CHECK(!identical(changed_sequence.select(1, 9), output.select(1, 9)));
+}
+
+BOOST_AUTO_TEST_CASE(input_of_the_wrong_size_is_an_error) {
+  // GRU(8, 20)(x (5, 3, 10)) throws, in PyTorch's words
+  nn::GRU gru(8, 20);
+  test::check_error([&] { gru(mg::randn({5, 3, 10})); },
+                    "input.size(-1) must be equal to input_size. Expected 8, got 10");
+}
+
+BOOST_AUTO_TEST_CASE(zero_h0_is_the_default) {
+  // GRU(10, 20)(x (5, 3, 10), zeros(1, 3, 20)) works and equals leaving h0 out
+  mg::manual_seed(9);
+  nn::GRU gru(10, 20);
+  const mg::Tensor x = mg::randn({5, 3, 10});
+  const auto [output, h_n] = gru(x, mg::zeros({1, 3, 20}));
+  const auto [default_output, default_h_n] = gru(x);
+  BOOST_CHECK(identical(output, default_output));
+  BOOST_CHECK(identical(h_n, default_h_n));
+}
+
+BOOST_AUTO_TEST_CASE(two_layers_batch_first) {
+  // GRU(GRUOptions(10, 20).num_layers(2).batch_first(true))(x (3, 5, 10)) -> output
+  // (3, 5, 20), h_n (2, 3, 20); the output is the last layer's, so it ends in h_n[1]
+  nn::GRU gru(nn::GRUOptions(10, 20).num_layers(2).batch_first(true));
+  const auto [output, h_n] = gru(mg::randn({3, 5, 10}));
+  BOOST_CHECK(output.shape() == (mg::Shape{3, 5, 20}));
+  BOOST_CHECK(h_n.shape() == (mg::Shape{2, 3, 20}));
+  BOOST_CHECK(identical(output.select(1, -1), h_n.select(0, 1)));
+  BOOST_CHECK(!identical(h_n.select(0, 0), h_n.select(0, 1)));
+}
+
+BOOST_AUTO_TEST_CASE(last_output_is_last_hidden_state) {
+  // output[:, -1, :] (batch_first) is (batch, hidden) and equals h_n[-1], for RNN and GRU
+  nn::RNN rnn(nn::RNNOptions(5, 7).batch_first(true));
+  nn::GRU gru(nn::GRUOptions(5, 7).batch_first(true));
+  const mg::Tensor x = mg::randn({4, 6, 5});
+  for (nn::RecurrentBase* module : std::vector<nn::RecurrentBase*>{&rnn, &gru}) {
+    const auto [output, h_n] = (*module)(x);
+    const mg::Tensor last = output.select(1, -1);
+    BOOST_CHECK(last.shape() == (mg::Shape{4, 7}));
+    BOOST_CHECK(identical(last, h_n.select(0, -1)));
+  }
+}
+
+// ---- Errors ---------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(sequence_module_errors_change_nothing) {
+  // RNN/GRU forward(input, h0) with a bad input or h0: PyTorch's message, nothing changed
+  nn::GRU gru(10, 20);
+  nn::RNN rnn(nn::RNNOptions(10, 20).num_layers(2).batch_first(true).nonlinearity(nn::kReLU));
+  const mg::Tensor x = mg::randn({5, 3, 10}).requires_grad_();
+  const mg::Tensor h0 = mg::zeros({1, 3, 20}).requires_grad_();
+  const auto check = [&](nn::RecurrentBase& m, const std::vector<mg::Tensor>& inputs,
+                         const std::string& fragment) {
+    const mg::Tensor hx = inputs.size() > 1 ? inputs[1] : mg::Tensor();
+    check_error_changes_nothing(m, inputs, [&] { m(inputs[0], hx); }, fragment);
+  };
+  check(gru, {mg::randn({5, 3, 8})},
+        "input.size(-1) must be equal to input_size. Expected 10, got 8");
+  check(rnn, {mg::randn({3, 5, 8})},
+        "input.size(-1) must be equal to input_size. Expected 10, got 8");
+  check(gru, {mg::randn({2, 5, 3, 10})}, "Expected input to be 2D or 3D, got 4D tensor instead");
+  check(gru, {mg::randn({10})}, "Expected input to be 2D or 3D, got 1D tensor instead");
+  check(gru, {mg::scalar_tensor(1.0)}, "Expected input to be 2D or 3D, got 0D tensor instead");
+  check(gru, {x, mg::zeros({3, 1, 20})}, "Expected hidden size (1, 3, 20), got [3, 1, 20]");
+  check(gru, {x, mg::zeros({1, 3, 21})}, "Expected hidden size (1, 3, 20), got [1, 3, 21]");
+  check(rnn, {mg::randn({3, 5, 10}), mg::zeros({1, 3, 20})},
+        "Expected hidden size (2, 3, 20), got [1, 3, 20]");
+  check(gru, {mg::randn({5, 10}), mg::zeros({2, 20})},
+        "Expected hidden size (1, 1, 20), got [2, 1, 20]");
+  check(gru, {x, mg::zeros({3, 20})},
+        "For batched 3-D input, hx should also be 3-D but got 2-D tensor");
+  check(gru, {mg::randn({5, 10}), mg::zeros({1, 1, 20})},
+        "For unbatched 2-D input, hx should also be 2-D but got 3-D tensor");
+  check(gru, {mg::randn({5, 3, 10}, mg::kFloat64)},
+        "input must have the type torch.float32, got type torch.float64");
+  check(gru, {x, mg::zeros({1, 3, 20}, mg::kFloat64)},
+        "hx must have the type torch.float32, got type torch.float64");
+  check(gru, {mg::zeros({0, 3, 10})}, "Expected sequence length to be larger than 0 in RNN");
+  check(rnn, {mg::zeros({3, 0, 10})}, "Expected sequence length to be larger than 0 in RNN");
+  check(gru, {mg::zeros({0, 10})}, "Expected sequence length to be larger than 0 in RNN");
+  check_error_changes_nothing(gru, {}, [&] { gru(mg::Tensor()); },
+                              "GRU: expected a defined input tensor");
+  // The module still works afterwards.
+  const auto [output, h_n] = gru(x, h0);
+  BOOST_CHECK(output.shape() == (mg::Shape{5, 3, 20}));
+}
+
+BOOST_AUTO_TEST_CASE(float64_module_rejects_float32_input) {
+  // module.to(kFloat64) then forward(float32 input): the message names both dtypes
+  nn::RNN rnn(4, 5);
+  rnn.to(mg::kFloat64);
+  const mg::Tensor x = mg::randn({2, 3, 4});
+  check_error_changes_nothing(rnn, {x}, [&] { rnn(x); },
+                              "input must have the type torch.float64, got type torch.float32");
+}
+
+BOOST_AUTO_TEST_CASE(cell_errors_change_nothing) {
+  // RNNCell/GRUCell forward(x, h) with a bad x or h
+  nn::GRUCell gru(10, 20);
+  nn::RNNCell rnn(10, 20);
+  const mg::Tensor x = mg::randn({3, 10});
+  for (nn::CellBase* cell : std::vector<nn::CellBase*>{&gru, &rnn}) {
+    const std::string name = cell->type_name();
+    const auto check = [&](const std::vector<mg::Tensor>& inputs, const std::string& fragment) {
+      const mg::Tensor h = inputs.size() > 1 ? inputs[1] : mg::Tensor();
+      check_error_changes_nothing(*cell, inputs, [&] { (*cell)(inputs[0], h); }, fragment);
+    };
+    check({mg::randn({3, 8})}, "input has inconsistent input_size: got 8 expected 10");
+    check({mg::randn({3, 10, 1})}, name + ": Expected input to be 1-D or 2-D but received 3-D tensor");
+    check({mg::scalar_tensor(1.0)}, name + ": Expected input to be 1-D or 2-D but received 0-D tensor");
+    check({x, mg::zeros({2, 20})}, "Input batch size 3 doesn't match hidden0 batch size 2");
+    check({x, mg::zeros({3, 21})}, "hidden0 has inconsistent hidden_size: got 21, expected 20");
+    check({mg::randn({10}), mg::zeros({21})}, "hidden0 has inconsistent hidden_size: got 21, expected 20");
+    check({x, mg::zeros({20})}, name + ": Expected hidden to be 2-D like the input, but received 1-D");
+    check({mg::randn({10}), mg::zeros({1, 20})},
+          name + ": Expected hidden to be 1-D like the input, but received 2-D");
+    check({mg::randn({3, 10}, mg::kFloat64)}, "input must have the type torch.float32, got type torch.float64");
+    check({x, mg::zeros({3, 20}, mg::kFloat64)}, "hx must have the type torch.float32, got type torch.float64");
+    check_error_changes_nothing(*cell, {x}, [&] { (*cell)(mg::Tensor()); },
+                                name + ": expected a defined input tensor");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(constructor_errors) {
+  // RNN/GRU/RNNCell/GRUCell options out of range, in PyTorch's (2.x) words
+  test::check_error([] { nn::GRU(10, 0); }, "hidden_size must be greater than zero");
+  test::check_error([] { nn::RNN(10, -1); }, "hidden_size must be greater than zero");
+  test::check_error([] { nn::GRU(nn::GRUOptions(10, 20).num_layers(0)); },
+                    "num_layers must be greater than zero");
+  test::check_error([] { nn::RNN(nn::RNNOptions(-1, 20)); }, "input_size must be non-negative, got -1");
+  const std::string dropout = "dropout should be a number in range [0, 1] representing the "
+                              "probability of an element being zeroed";
+  test::check_error([] { nn::GRU(nn::GRUOptions(10, 20).num_layers(2).dropout(1.5)); }, dropout);
+  test::check_error([] { nn::RNN(nn::RNNOptions(10, 20).num_layers(2).dropout(-0.1)); }, dropout);
+  test::check_error([] { nn::GRU(nn::GRUOptions(10, 20).num_layers(2).dropout(std::nan(""))); },
+                    dropout);
+  test::check_error([] { nn::GRUCell(10, 0); }, "hidden_size must be greater than zero");
+  test::check_error([] { nn::RNNCell(-2, 3); }, "input_size must be non-negative, got -2");
+  // An unknown nonlinearity by name leaves the options as they were.
+  nn::RNNOptions options(10, 20);
+  options.nonlinearity(nn::kReLU);
+  test::check_error([&] { options.nonlinearity("sigmoid"); }, "Unknown nonlinearity 'sigmoid'");
+  BOOST_CHECK(options.nonlinearity() == nn::kReLU);
+  BOOST_CHECK(options.nonlinearity("tanh").nonlinearity() == nn::kTanh);
+  nn::GRU gru(3, 4);
+  check_error_changes_nothing(gru, {}, [&] { gru.set_layer_implementation(nullptr); },
+                              "set_layer_implementation: expected a layer implementation");
+}
