@@ -6,7 +6,10 @@
 //   - every error, and that none leaves a module or a tensor changed.
 // tests/test_rnn.cpp compares with PyTorch. Read after nn/rnn.h and tests/test_module.cpp.
 #define BOOST_TEST_MODULE rnn_properties
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdio>
 #include <memory>
 
 #include "support.h"
@@ -49,6 +52,25 @@ mg::Tensor reversed_in_time(const mg::Tensor& x) {
   std::vector<std::int64_t> index;
   for (std::int64_t t = x.size(0); t-- > 0;) index.push_back(t);
   return x.index_select(0, mg::from_vector(index));
+}
+
+// Everything written to stderr (file descriptor 2) while `f` runs.
+template <class F>
+std::string captured_stderr(F&& f) {
+  std::fflush(stderr);
+  FILE* file = std::tmpfile();
+  BOOST_REQUIRE(file != nullptr);
+  const int saved = dup(2);
+  dup2(fileno(file), 2);
+  f();
+  std::fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  std::rewind(file);
+  std::string text;
+  for (int c; (c = std::fgetc(file)) != EOF;) text += static_cast<char>(c);
+  std::fclose(file);
+  return text;
 }
 
 // Copies of every parameter, to show that a failed call changed none of them.
@@ -156,15 +178,17 @@ BOOST_AUTO_TEST_CASE(layer_gradcheck) {
 
 BOOST_AUTO_TEST_CASE(stack_gradcheck) {
   // RNN and GRU with 2 layers, bidirectional, batch_first: forward(x (B, T, I), h0 (4, B, H)),
-  // x a transposed (non-contiguous) view of a (T, B, I) leaf
+  // x and h0 transposed (non-contiguous) views of (T, B, I) and (B, 4, H) leaves
   mg::manual_seed(5);
   nn::RNN rnn(nn::RNNOptions(3, 3).num_layers(2).bidirectional(true).batch_first(true));
   nn::GRU gru(nn::GRUOptions(3, 3).num_layers(2).bidirectional(true).batch_first(true));
   for (nn::RecurrentBase* stack : std::vector<nn::RecurrentBase*>{&rnn, &gru}) {
     BOOST_TEST_CONTEXT(stack->repr()) {
-      const auto run = [&](const auto& in) { return both((*stack)(in[0].transpose(0, 1), in[1])); };
+      const auto run = [&](const auto& in) {
+        return both((*stack)(in[0].transpose(0, 1), in[1].transpose(0, 1)));
+      };
       test::check_gradients(
-          run, with_parameters(*stack, {test::leaf({3, 2, 3}), test::leaf({4, 2, 3})}));
+          run, with_parameters(*stack, {test::leaf({3, 2, 3}), test::leaf({2, 4, 3})}));
     }
   }
 }
@@ -205,6 +229,22 @@ BOOST_AUTO_TEST_CASE(directions_of_a_bidirectional_gru_are_two_unidirectional_gr
   test::check_close(h_n.select(0, 1), reverse_h_n.select(0, 0), 1e-12, 1e-12, "reverse h_n");
 }
 
+BOOST_AUTO_TEST_CASE(dropout_with_one_layer_warns_once) {
+  // GRU(GRUOptions(3, 4).dropout(0.5)) with one layer: PyTorch's UserWarning on stderr, once per
+  // program. This must be the first such module the program builds: the test runs before
+  // dropout_acts_between_layers_in_training_only, in file order.
+  const std::string first = captured_stderr([] { nn::GRU gru(nn::GRUOptions(3, 4).dropout(0.5)); });
+  BOOST_CHECK_EQUAL(first,
+                    "UserWarning: dropout option adds dropout after all but last recurrent layer, "
+                    "so non-zero dropout expects num_layers greater than 1, but got dropout=0.5 "
+                    "and num_layers=1\n");
+  const std::string second = captured_stderr([] { nn::RNN rnn(nn::RNNOptions(3, 4).dropout(0.25)); });
+  BOOST_CHECK_EQUAL(second, "");
+  const std::string two_layers = captured_stderr(
+      [] { nn::GRU gru(nn::GRUOptions(3, 4).num_layers(2).dropout(0.5)); });
+  BOOST_CHECK_EQUAL(two_layers, "");
+}
+
 BOOST_AUTO_TEST_CASE(dropout_acts_between_layers_in_training_only) {
   // GRU(dropout = 0.5, 2 layers): in eval the same as dropout = 0; in training the output
   // changes from call to call, the first layer's h_n does not; with 1 layer nothing changes
@@ -233,6 +273,32 @@ BOOST_AUTO_TEST_CASE(dropout_acts_between_layers_in_training_only) {
   copy_parameters(one_layer, one_layer_reference);
   BOOST_CHECK(one_layer.is_training());
   BOOST_CHECK(identical(std::get<0>(one_layer(x)), std::get<0>(one_layer_reference(x))));
+}
+
+BOOST_AUTO_TEST_CASE(layer_implementation_is_swappable) {
+  // set_layer_implementation(layer): the module runs every layer and direction through it
+  mg::manual_seed(11);
+  // Delegates to the composed layer and counts the calls.
+  struct CountingLayer final : nn::RecurrentLayer {
+    mutable int calls = 0;
+    nn::ComposedLayer inner;
+    std::pair<mg::Tensor, mg::Tensor> run(nn::CellKind kind, const nn::LayerWeights& w,
+                                          const mg::Tensor& data,
+                                          const std::vector<std::int64_t>& batch_sizes,
+                                          const mg::Tensor& h0, bool reverse) const override {
+      ++calls;
+      return inner.run(kind, w, data, batch_sizes, h0, reverse);
+    }
+  };
+  nn::GRU gru(nn::GRUOptions(3, 4).num_layers(2).bidirectional(true));
+  const mg::Tensor x = mg::randn({5, 2, 3});
+  const auto [output, h_n] = gru(x);
+  const auto counting = std::make_shared<CountingLayer>();
+  gru.set_layer_implementation(counting);
+  const auto [counted_output, counted_h_n] = gru(x);
+  BOOST_CHECK_EQUAL(counting->calls, 4);  // 2 layers × 2 directions
+  BOOST_CHECK(identical(counted_output, output));
+  BOOST_CHECK(identical(counted_h_n, h_n));
 }
 
 // ---- What a newcomer tries first ------------------------------------------------------------------
