@@ -385,6 +385,21 @@ BOOST_AUTO_TEST_CASE(last_output_is_last_hidden_state) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(empty_batch_and_empty_features_work_as_in_pytorch) {
+  // GRU(10, 20)(x (5, 0, 10)) -> output (5, 0, 20), h_n (1, 0, 20); GRU(0, 20) on (5, 2, 0)
+  // runs on the biases alone; GRUCell(10, 20)(x (0, 10)) -> (0, 20)
+  nn::GRU gru(10, 20);
+  const auto [output, h_n] = gru(mg::randn({5, 0, 10}));
+  BOOST_CHECK(output.shape() == (mg::Shape{5, 0, 20}));
+  BOOST_CHECK(h_n.shape() == (mg::Shape{1, 0, 20}));
+  nn::GRU featureless(0, 20);
+  const auto [bias_output, bias_h_n] = featureless(mg::randn({5, 2, 0}));
+  BOOST_CHECK(bias_output.shape() == (mg::Shape{5, 2, 20}));
+  BOOST_CHECK(identical(bias_output.select(1, 0), bias_output.select(1, 1)));  // same input: none
+  nn::GRUCell cell(10, 20);
+  BOOST_CHECK(cell(mg::randn({0, 10})).shape() == (mg::Shape{0, 20}));
+}
+
 // ---- Errors ---------------------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(sequence_module_errors_change_nothing) {
