@@ -15,3 +15,4 @@
 #include "core/shape.h"
 #include "core/tensor.h"
 #include "nn/module.h"
+#include "nn/serialize.h"
