@@ -2,7 +2,7 @@
 // models in (https://github.com/huggingface/safetensors).
 //
 //   mg::nn::save(model, "model.safetensors");
-//   mg::nn::load(model, "model.safetensors");   // same names, dtypes and shapes, or nothing changes
+//   mg::nn::load(model, "model.safetensors");  // same names, dtypes, shapes, or nothing changes
 //
 // A file holds named tensors and, optionally, string metadata. save() writes the module's
 // state_dict() (parameters, then buffers, under their dotted names); load() reads one back into a
