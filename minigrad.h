@@ -16,3 +16,4 @@
 #include "core/tensor.h"
 #include "nn/module.h"
 #include "nn/rnn.h"
+#include "nn/serialize.h"
