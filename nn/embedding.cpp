@@ -86,7 +86,7 @@ Tensor Embedding::forward(const Tensor& index) const {
   return record("EmbeddingBackward0", {weight}, out,
                 [ids = save(ids), n, dim, padding = options.padding_idx()](const Tensor& grad) {
                   const Tensor g = grad.contiguous();  // (*, D)
-                  const Tensor used = ids.unpack();     // (*)
+                  const Tensor used = ids.unpack();    // (*)
                   const std::int64_t* id = used.data_ptr<std::int64_t>();
                   Tensor grad_weight = zeros({n, dim}, g.dtype());  // (N, D)
                   dispatch_floating(g.dtype(), "embedding_backward", [&]<class T>() {
@@ -94,7 +94,8 @@ Tensor Embedding::forward(const Tensor& index) const {
                     T* dst = grad_weight.data_ptr<T>();
                     for (std::int64_t p = 0; p < used.numel(); ++p) {
                       if (id[p] == padding) continue;
-                      for (std::int64_t k = 0; k < dim; ++k) dst[id[p] * dim + k] += src[p * dim + k];
+                      for (std::int64_t k = 0; k < dim; ++k)
+                        dst[id[p] * dim + k] += src[p * dim + k];
                     }
                   });
                   return grads(grad_weight);
@@ -103,7 +104,8 @@ Tensor Embedding::forward(const Tensor& index) const {
 
 std::string Embedding::extra_repr() const {
   std::string text = fmt::format("{}, {}", options.num_embeddings(), options.embedding_dim());
-  if (const auto& padding = options.padding_idx()) text += fmt::format(", padding_idx={}", *padding);
+  if (const auto& padding = options.padding_idx())
+    text += fmt::format(", padding_idx={}", *padding);
   return text;
 }
 

@@ -81,7 +81,8 @@ std::vector<double> orthonormal_columns(std::vector<double> a, std::int64_t m, s
     for (std::int64_t j = k; j < n; ++j) {
       double dot = 0;
       for (std::int64_t i = k; i < m; ++i) dot += v[static_cast<std::size_t>(i - k)] * a[i * n + j];
-      for (std::int64_t i = k; i < m; ++i) a[i * n + j] -= 2 * dot * v[static_cast<std::size_t>(i - k)];
+      for (std::int64_t i = k; i < m; ++i)
+        a[i * n + j] -= 2 * dot * v[static_cast<std::size_t>(i - k)];
     }
     diagonal.push_back(alpha);
     reflectors.push_back(std::move(v));
@@ -94,7 +95,8 @@ std::vector<double> orthonormal_columns(std::vector<double> a, std::int64_t m, s
     for (std::int64_t j = 0; j < n; ++j) {
       double dot = 0;
       for (std::int64_t i = k; i < m; ++i) dot += v[static_cast<std::size_t>(i - k)] * q[i * n + j];
-      for (std::int64_t i = k; i < m; ++i) q[i * n + j] -= 2 * dot * v[static_cast<std::size_t>(i - k)];
+      for (std::int64_t i = k; i < m; ++i)
+        q[i * n + j] -= 2 * dot * v[static_cast<std::size_t>(i - k)];
     }
   }
   for (std::int64_t j = 0; j < n; ++j) {
@@ -206,7 +208,8 @@ Tensor xavier_normal_(Tensor tensor, double gain) {
 // x ~ U(−bound, bound), bound = √3 · gain / √fan. With a = √5 on a Linear weight (out, in):
 // gain = √(2 / (1 + 5)) = 1/√3, so bound = 1/√in.
 Tensor kaiming_uniform_(Tensor tensor, double a, FanMode mode, Nonlinearity nonlinearity) {
-  if (has_zero_size(tensor)) return tensor;  // PyTorch warns "Initializing zero-element tensors is a no-op"
+  if (has_zero_size(tensor))
+    return tensor;  // PyTorch warns "Initializing zero-element tensors is a no-op"
   const double fan = static_cast<double>(fan_for(tensor, mode));
   const double std = calculate_gain(nonlinearity, a) / std::sqrt(fan);
   const double bound = std::sqrt(3.0) * std;
@@ -215,7 +218,8 @@ Tensor kaiming_uniform_(Tensor tensor, double a, FanMode mode, Nonlinearity nonl
 
 // x ~ N(0, std²), std = gain / √fan
 Tensor kaiming_normal_(Tensor tensor, double a, FanMode mode, Nonlinearity nonlinearity) {
-  if (has_zero_size(tensor)) return tensor;  // PyTorch warns "Initializing zero-element tensors is a no-op"
+  if (has_zero_size(tensor))
+    return tensor;  // PyTorch warns "Initializing zero-element tensors is a no-op"
   const double fan = static_cast<double>(fan_for(tensor, mode));
   const double std = calculate_gain(nonlinearity, a) / std::sqrt(fan);
   return normal_(std::move(tensor), 0, std);
@@ -236,11 +240,13 @@ Tensor orthogonal_(Tensor tensor, double gain) {
   for (double& x : drawn) x = next_normal();
   std::vector<double> tall(drawn.size());  // (m, n): drawn, or its transpose
   for (std::int64_t r = 0; r < rows; ++r)
-    for (std::int64_t c = 0; c < cols; ++c) tall[wide ? c * n + r : r * n + c] = drawn[r * cols + c];
+    for (std::int64_t c = 0; c < cols; ++c)
+      tall[wide ? c * n + r : r * n + c] = drawn[r * cols + c];
   const std::vector<double> q = orthonormal_columns(std::move(tall), m, n);  // (m, n)
   std::vector<double> result(q.size());  // (rows, cols): gain · Q, or gain · Qᵀ
   for (std::int64_t r = 0; r < rows; ++r)
-    for (std::int64_t c = 0; c < cols; ++c) result[r * cols + c] = gain * q[wide ? c * n + r : r * n + c];
+    for (std::int64_t c = 0; c < cols; ++c)
+      result[r * cols + c] = gain * q[wide ? c * n + r : r * n + c];
   NoGradGuard no_grad;
   tensor.copy_(from_vector(result, tensor.shape()));
   return tensor;

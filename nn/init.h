@@ -73,8 +73,8 @@ std::pair<std::int64_t, std::int64_t> calculate_fan_in_and_fan_out(const Tensor&
 
 // Each function below fills `tensor` in place and returns it.
 
-Tensor uniform_(Tensor tensor, double a = 0, double b = 1);       // U(a, b)
-Tensor normal_(Tensor tensor, double mean = 0, double std = 1);   // N(mean, std²)
+Tensor uniform_(Tensor tensor, double a = 0, double b = 1);      // U(a, b)
+Tensor normal_(Tensor tensor, double mean = 0, double std = 1);  // N(mean, std²)
 Tensor constant_(Tensor tensor, Scalar value);
 Tensor zeros_(Tensor tensor);
 Tensor ones_(Tensor tensor);
@@ -88,7 +88,7 @@ Tensor xavier_normal_(Tensor tensor, double gain = 1);   // N(0, std²)
 Tensor kaiming_uniform_(Tensor tensor, double a = 0, FanMode mode = kFanIn,
                         Nonlinearity nonlinearity = kLeakyReLU);  // U(−√3·std, √3·std)
 Tensor kaiming_normal_(Tensor tensor, double a = 0, FanMode mode = kFanIn,
-                       Nonlinearity nonlinearity = kLeakyReLU);   // N(0, std²)
+                       Nonlinearity nonlinearity = kLeakyReLU);  // N(0, std²)
 
 // Saxe et al. (2013): a (semi-)orthogonal matrix times `gain`. The tensor, of at least two
 // dimensions, is seen as a (rows, cols) matrix with rows = size(0): its rows are orthonormal if

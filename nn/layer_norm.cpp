@@ -51,9 +51,10 @@ void LayerNorm::reset_parameters() {
 Tensor LayerNorm::forward(const Tensor& input) const {
   const Shape& normalized = options.normalized_shape();
   const auto k = static_cast<std::int64_t>(normalized.size());
-  const bool matches = input.dim() >= k &&
-                       Shape(input.shape().end() - k, input.shape().end()) == normalized;
-  check(matches, "Given normalized_shape={}, expected input with shape [*, {}], but got input of size{}",
+  const bool matches =
+      input.dim() >= k && Shape(input.shape().end() - k, input.shape().end()) == normalized;
+  check(matches,
+        "Given normalized_shape={}, expected input with shape [*, {}], but got input of size{}",
         normalized, fmt::join(normalized, ", "), input.shape());
   check(is_floating(input.dtype()), "\"LayerNormKernelImpl\" not implemented for '{}'",
         dtype_name(input.dtype()));
@@ -64,8 +65,8 @@ Tensor LayerNorm::forward(const Tensor& input) const {
   Shape dims;  // the last k dimensions of x
   for (std::int64_t d = input.dim() - k; d < input.dim(); ++d) dims.push_back(d);
   const double count = static_cast<double>(shape_numel(normalized));  // D
-  const Tensor mean = input.sum(dims, /*keepdim=*/true) / count;       // (*, 1 … 1)
-  const Tensor centered = input - mean;                                // (*, S_1 … S_k)
+  const Tensor mean = input.sum(dims, /*keepdim=*/true) / count;      // (*, 1 … 1)
+  const Tensor centered = input - mean;                               // (*, S_1 … S_k)
   const Tensor var = (centered * centered).sum(dims, true) / count;   // (*, 1 … 1), biased
   const Tensor normalised = centered * (var + options.eps()).pow(-0.5);
   return weight.defined() ? normalised * weight + bias : normalised;

@@ -7,8 +7,8 @@
 // elementwise_affine is off. eps keeps the division finite for a constant block; PyTorch adds
 // the same eps (default 1e-5) inside the square root.
 //
-//   mg::nn::LayerNorm norm({4});                   // or mg::nn::LayerNorm(mg::nn::LayerNormOptions({3, 4}).eps(1e-6))
-//   mg::Tensor y = norm(mg::randn({2, 5, 4}));     // (2, 5, 4), each row of 4 normalised
+//   mg::nn::LayerNorm norm({4});   // or LayerNorm(LayerNormOptions({3, 4}).eps(1e-6))
+//   mg::Tensor y = norm(mg::randn({2, 5, 4}));   // (2, 5, 4), each row of 4 normalised
 //
 // Read after nn/dropout.h; nn/sequential.h comes next.
 #pragma once
@@ -22,7 +22,8 @@ namespace minigrad::nn {
 
 class LayerNormOptions {
  public:
-  explicit LayerNormOptions(Shape normalized_shape) : normalized_shape_(std::move(normalized_shape)) {}
+  explicit LayerNormOptions(Shape normalized_shape)
+      : normalized_shape_(std::move(normalized_shape)) {}
   LayerNormOptions& eps(double value) {
     eps_ = value;
     return *this;
@@ -44,7 +45,9 @@ class LayerNormOptions {
 class LayerNorm : public Module {
  public:
   LayerNorm(Shape normalized_shape, double eps = 1e-5, bool elementwise_affine = true)
-      : LayerNorm(LayerNormOptions(std::move(normalized_shape)).eps(eps).elementwise_affine(elementwise_affine)) {}
+      : LayerNorm(LayerNormOptions(std::move(normalized_shape))
+                      .eps(eps)
+                      .elementwise_affine(elementwise_affine)) {}
   explicit LayerNorm(const LayerNormOptions& options);
 
   //   x (*, normalized_shape)  ->  y (*, normalized_shape)

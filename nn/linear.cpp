@@ -18,7 +18,8 @@ Linear::Linear(const LinearOptions& options)
     : Module("Linear"),
       options(options),
       weight(register_parameter("weight", empty({options.out_features(), options.in_features()}))),
-      bias(register_parameter("bias", options.bias() ? empty({options.out_features()}) : Tensor())) {
+      bias(
+          register_parameter("bias", options.bias() ? empty({options.out_features()}) : Tensor())) {
   reset_parameters();
 }
 
@@ -40,9 +41,9 @@ Tensor Linear::forward(const Tensor& input) const {
   // folded into rows.
   check(input.dim() >= 1,
         "both arguments to matmul need to be at least 1D, but they are {}D and 2D", input.dim());
-  const bool addmm = bias.defined() && (input.dim() == 2 || (input.dim() == 3 && input.is_contiguous()));
-  if (addmm)
-    check(input.dtype() == weight.dtype(), "mat1 and mat2 must have the same dtype");
+  const bool addmm =
+      bias.defined() && (input.dim() == 2 || (input.dim() == 3 && input.is_contiguous()));
+  if (addmm) check(input.dtype() == weight.dtype(), "mat1 and mat2 must have the same dtype");
   std::int64_t rows = 1;
   for (std::int64_t d = 0; d + 1 < input.dim(); ++d) rows *= input.size(d);
   check(input.size(-1) == weight.size(1),

@@ -82,7 +82,8 @@ BOOST_AUTO_TEST_CASE(calculate_gain_values) {
   BOOST_CHECK_EQUAL(init::calculate_gain(init::kLeakyReLU), std::sqrt(2.0 / (1 + 0.01 * 0.01)));
   BOOST_CHECK_EQUAL(init::calculate_gain(init::kLeakyReLU, 0.2), std::sqrt(2.0 / (1 + 0.2 * 0.2)));
   BOOST_CHECK_EQUAL(init::calculate_gain(init::kLeakyReLU, 0.0), std::sqrt(2.0));
-  BOOST_CHECK_CLOSE(init::calculate_gain(init::kLeakyReLU, std::sqrt(5.0)), 1 / std::sqrt(3.0), 1e-12);
+  BOOST_CHECK_CLOSE(init::calculate_gain(init::kLeakyReLU, std::sqrt(5.0)), 1 / std::sqrt(3.0),
+                    1e-12);
   BOOST_CHECK_EQUAL(init::name(init::kLeakyReLU), "leaky_relu");
   BOOST_CHECK_EQUAL(init::name(init::kConvTranspose2D), "conv_transpose2d");
   BOOST_CHECK_EQUAL(init::name(init::kFanOut), "fan_out");
@@ -94,11 +95,10 @@ BOOST_AUTO_TEST_CASE(calculate_gain_values) {
 
 BOOST_AUTO_TEST_CASE(fan_in_and_fan_out) {
   // calculate_fan_in_and_fan_out(tensor): (size(1) · receptive field, size(0) · receptive field)
-  BOOST_CHECK((init::calculate_fan_in_and_fan_out(mg::zeros({3, 4})) == std::pair<std::int64_t, std::int64_t>{4, 3}));
-  BOOST_CHECK((init::calculate_fan_in_and_fan_out(mg::zeros({5, 3, 2, 2})) ==
-               std::pair<std::int64_t, std::int64_t>{12, 20}));
-  BOOST_CHECK((init::calculate_fan_in_and_fan_out(mg::zeros({2, 0, 7})) ==
-               std::pair<std::int64_t, std::int64_t>{0, 14}));
+  using Fans = std::pair<std::int64_t, std::int64_t>;
+  BOOST_CHECK((init::calculate_fan_in_and_fan_out(mg::zeros({3, 4})) == Fans{4, 3}));
+  BOOST_CHECK((init::calculate_fan_in_and_fan_out(mg::zeros({5, 3, 2, 2})) == Fans{12, 20}));
+  BOOST_CHECK((init::calculate_fan_in_and_fan_out(mg::zeros({2, 0, 7})) == Fans{0, 14}));
   const std::string message =
       "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions";
   test::check_error([] { init::calculate_fan_in_and_fan_out(mg::zeros({3})); }, message);
@@ -114,14 +114,16 @@ BOOST_AUTO_TEST_CASE(uniform) {
   BOOST_CHECK(s.min >= -2 && s.max <= 3);
   BOOST_CHECK(s.min < -2 + 0.005 && s.max > 3 - 0.005);
   check_moments(t, 0.5, 5 / std::sqrt(12.0), "U(-2, 3)");
-  check_moments(init::uniform_(mg::zeros({100, 1000}, mg::kFloat64)), 0.5, 1 / std::sqrt(12.0), "U(0, 1)");
+  check_moments(init::uniform_(mg::zeros({100, 1000}, mg::kFloat64)), 0.5, 1 / std::sqrt(12.0),
+                "U(0, 1)");
   // A non-contiguous view is filled through its strides.
   mg::Tensor base = mg::zeros({4, 6});
   init::uniform_(base.t().narrow(0, 1, 2), 1, 2);
   const std::vector<float> v = base.to_vector<float>();
   for (std::size_t i = 0; i < v.size(); ++i) {
     const bool filled = i % 6 == 1 || i % 6 == 2;
-    BOOST_CHECK_MESSAGE(filled ? (v[i] >= 1 && v[i] <= 2) : v[i] == 0, "element " << i << " = " << v[i]);
+    BOOST_CHECK_MESSAGE(filled ? (v[i] >= 1 && v[i] <= 2) : v[i] == 0,
+                        "element " << i << " = " << v[i]);
   }
 }
 
@@ -161,8 +163,8 @@ BOOST_AUTO_TEST_CASE(xavier) {
   check_uniform_bounds(u2, 2 * std::sqrt(3.0) * std, "xavier_uniform_ gain 2");
   check_moments(init::xavier_normal_(mg::zeros({200, 500})), 0, std, "xavier_normal_");
   // (200, 5, 10, 10): receptive field 100, fan_in 5 · 100, fan_out 200 · 100.
-  check_moments(init::xavier_normal_(mg::zeros({200, 5, 10, 10}), 0.5), 0, 0.5 * std::sqrt(2.0 / (500 + 20000)),
-                "xavier_normal_ 4-D, gain 0.5");
+  check_moments(init::xavier_normal_(mg::zeros({200, 5, 10, 10}), 0.5), 0,
+                0.5 * std::sqrt(2.0 / (500 + 20000)), "xavier_normal_ 4-D, gain 0.5");
 }
 
 BOOST_AUTO_TEST_CASE(kaiming) {
@@ -177,7 +179,8 @@ BOOST_AUTO_TEST_CASE(kaiming) {
   mg::Tensor w32 = init::kaiming_uniform_(mg::zeros({250, 400}), std::sqrt(5.0));
   check_uniform_bounds(w32, static_cast<float>(bound), "kaiming_uniform_ a=√5 float32");
   // Defaults: leaky_relu with a = 0 is relu's gain √2; fan_in = 400.
-  check_moments(init::kaiming_uniform_(mg::zeros({250, 400})), 0, std::sqrt(2.0 / 400), "kaiming_uniform_");
+  check_moments(init::kaiming_uniform_(mg::zeros({250, 400})), 0, std::sqrt(2.0 / 400),
+                "kaiming_uniform_");
   // fan_out of (400, 250) is 400; tanh's gain 5/3.
   check_moments(init::kaiming_normal_(mg::zeros({400, 250}), 0, init::kFanOut, init::kTanh), 0,
                 5.0 / 3 / std::sqrt(400.0), "kaiming_normal_ fan_out tanh");
@@ -223,8 +226,8 @@ BOOST_AUTO_TEST_CASE(orthogonal_is_the_q_of_the_drawn_normal_matrix) {
     for (std::int64_t i = 0; i < n; ++i)
       for (std::int64_t j = 0; j < n; ++j) {
         const double x = v[static_cast<std::size_t>(i * n + j)];
-        if (i == j) BOOST_CHECK_MESSAGE(x > 0.01, rows << "x" << cols << ": R_" << i << i << " = " << x);
-        if (i > j) BOOST_CHECK_MESSAGE(std::abs(x) < 1e-12, rows << "x" << cols << ": R_" << i << j << " = " << x);
+        const bool ok = i == j ? x > 0.01 : (i < j || std::abs(x) < 1e-12);
+        BOOST_CHECK_MESSAGE(ok, rows << "x" << cols << ": R(" << i << ", " << j << ") = " << x);
       }
   }
 }
@@ -252,20 +255,31 @@ BOOST_AUTO_TEST_CASE(errors_change_nothing) {
   mg::manual_seed(8);
   test::check_error([&] { init::uniform_(t, 1, 0); },
                     "uniform_ expects to return a [from, to) range, but found from=1 > to=0");
-  test::check_error([&] { init::uniform_(ints, 1, 0); }, "\"check_uniform_bounds\" not implemented for 'Long'");
-  test::check_error([&] { init::normal_(t, 0, -1.5); }, "normal expects std >= 0.0, but found std -1.5");
-  test::check_error([&] { init::normal_(ints); }, "\"normal_kernel_cpu\" not implemented for 'Long'");
-  test::check_error([&] { init::xavier_uniform_(vector); }, "Fan in and fan out can not be computed");
-  test::check_error([&] { init::xavier_normal_(vector); }, "Fan in and fan out can not be computed");
-  test::check_error([&] { init::kaiming_uniform_(vector); }, "Fan in and fan out can not be computed");
-  test::check_error([&] { init::kaiming_normal_(vector); }, "Fan in and fan out can not be computed");
-  test::check_error([&] { init::kaiming_uniform_(ints); }, "\"check_uniform_bounds\" not implemented for 'Long'");
+  test::check_error([&] { init::uniform_(ints, 1, 0); },
+                    "\"check_uniform_bounds\" not implemented for 'Long'");
+  test::check_error([&] { init::normal_(t, 0, -1.5); },
+                    "normal expects std >= 0.0, but found std -1.5");
+  test::check_error([&] { init::normal_(ints); },
+                    "\"normal_kernel_cpu\" not implemented for 'Long'");
+  test::check_error([&] { init::xavier_uniform_(vector); },
+                    "Fan in and fan out can not be computed");
+  test::check_error([&] { init::xavier_normal_(vector); },
+                    "Fan in and fan out can not be computed");
+  test::check_error([&] { init::kaiming_uniform_(vector); },
+                    "Fan in and fan out can not be computed");
+  test::check_error([&] { init::kaiming_normal_(vector); },
+                    "Fan in and fan out can not be computed");
+  test::check_error([&] { init::kaiming_uniform_(ints); },
+                    "\"check_uniform_bounds\" not implemented for 'Long'");
   test::check_error([&] { init::kaiming_uniform_(t, 0, static_cast<init::FanMode>(7)); },
                     "Mode 7 not supported, please use one of ['fan_in', 'fan_out']");
-  test::check_error([&] { init::kaiming_normal_(t, 0, init::kFanIn, static_cast<init::Nonlinearity>(42)); },
+  const auto unknown = static_cast<init::Nonlinearity>(42);
+  test::check_error([&] { init::kaiming_normal_(t, 0, init::kFanIn, unknown); },
                     "Unsupported nonlinearity 42");
-  test::check_error([&] { init::orthogonal_(vector); }, "Only tensors with 2 or more dimensions are supported");
-  test::check_error([&] { init::orthogonal_(ints); }, "\"normal_kernel_cpu\" not implemented for 'Long'");
+  test::check_error([&] { init::orthogonal_(vector); },
+                    "Only tensors with 2 or more dimensions are supported");
+  test::check_error([&] { init::orthogonal_(ints); },
+                    "\"normal_kernel_cpu\" not implemented for 'Long'");
   for (float x : t.to_vector<float>()) BOOST_CHECK_EQUAL(x, 7.0f);
   for (float x : vector.to_vector<float>()) BOOST_CHECK_EQUAL(x, 7.0f);
   BOOST_CHECK_EQUAL(mg::next_uniform(), expected_next);  // nothing was drawn

@@ -61,7 +61,8 @@ void check_matches(const mg::Tensor& actual, const mg::Tensor& expected, double 
     if (!(std::abs(a[i] - e[i]) <= rtol * (std::abs(e[i]) + scale)) && wrong++ < 5)
       BOOST_ERROR(what << ": element " << i << " is " << fmt::format("{:.17g}", a[i])
                        << ", PyTorch has " << fmt::format("{:.17g}", e[i]));
-  BOOST_CHECK_MESSAGE(wrong == 0, what << ": " << wrong << " of " << a.size() << " elements differ");
+  BOOST_CHECK_MESSAGE(wrong == 0,
+                      what << ": " << wrong << " of " << a.size() << " elements differ");
 }
 
 double max_abs(const mg::Tensor& t) {
@@ -76,7 +77,7 @@ double max_abs(const mg::Tensor& t) {
 template <class M>
 void check_parity(M& module, const std::string& name) {
   const test::Fixtures& fx = fixtures();
-  for (const auto& [dtype, tag] : {std::pair{mg::kFloat32, "f32"}, std::pair{mg::kFloat64, "f64"}}) {
+  for (const auto& [dtype, tag] : {std::pair{mg::kFloat32, "f32"}, {mg::kFloat64, "f64"}}) {
     const std::string c = name + "/" + tag;
     module.to(dtype);
     BOOST_CHECK_EQUAL(parameter_list(module), fx.text(c + "/names"));
@@ -136,14 +137,17 @@ BOOST_AUTO_TEST_CASE(linear_parameters_and_default_init) {
   mg::manual_seed(32);
   nn::Linear lin(16, 50000);
   BOOST_CHECK_EQUAL(parameter_list(lin), "weight 50000 16\nbias 50000");
-  BOOST_CHECK(lin.weight.requires_grad() && lin.weight.is_leaf() && lin.weight.dtype() == mg::kFloat32);
+  BOOST_CHECK(lin.weight.requires_grad() && lin.weight.is_leaf());
+  BOOST_CHECK(lin.weight.dtype() == mg::kFloat32);
   // kaiming_uniform_(a = √5): bound √3 · (√(2/6) / √16) = 1/4, as float; the bias's 1/√16 = 1/4.
   const float bound = static_cast<float>(std::sqrt(3.0) * (std::sqrt(2.0 / 6) / 4.0));
   for (const auto& [name, p] : lin.named_parameters()) {
     const std::vector<float> v = p.to_vector<float>();
     const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
-    BOOST_CHECK_MESSAGE(*lo >= -bound && *hi <= bound, name << " in [" << *lo << ", " << *hi << "]");
-    BOOST_CHECK_MESSAGE(*lo < -0.998f * bound && *hi > 0.998f * bound, name << " extremes " << *lo << ", " << *hi);
+    BOOST_CHECK_MESSAGE(*lo >= -bound && *hi <= bound,
+                        name << " in [" << *lo << ", " << *hi << "]");
+    BOOST_CHECK_MESSAGE(*lo < -0.998f * bound && *hi > 0.998f * bound,
+                        name << " extremes " << *lo << ", " << *hi);
   }
   BOOST_CHECK_CLOSE(bound, 0.25, 1e-5);
   nn::Linear no_bias(nn::LinearOptions(3, 2).bias(false));
@@ -159,22 +163,35 @@ BOOST_AUTO_TEST_CASE(linear_errors) {
   // The checks of F.linear, in PyTorch's order and words
   nn::Linear lin(3, 4);
   nn::Linear no_bias(nn::LinearOptions(3, 4).bias(false));
-  test::check_error([&] { lin(mg::ones({2, 5})); }, "mat1 and mat2 shapes cannot be multiplied (2x5 and 3x4)");
-  test::check_error([&] { lin(mg::ones({2, 3, 5})); }, "mat1 and mat2 shapes cannot be multiplied (6x5 and 3x4)");
-  test::check_error([&] { lin(mg::ones({5})); }, "mat1 and mat2 shapes cannot be multiplied (1x5 and 3x4)");
-  test::check_error([&] { lin(mg::ones({0, 5})); }, "mat1 and mat2 shapes cannot be multiplied (0x5 and 3x4)");
+  test::check_error([&] { lin(mg::ones({2, 5})); },
+                    "mat1 and mat2 shapes cannot be multiplied (2x5 and 3x4)");
+  test::check_error([&] { lin(mg::ones({2, 3, 5})); },
+                    "mat1 and mat2 shapes cannot be multiplied (6x5 and 3x4)");
+  test::check_error([&] { lin(mg::ones({5})); },
+                    "mat1 and mat2 shapes cannot be multiplied (1x5 and 3x4)");
+  test::check_error([&] { lin(mg::ones({0, 5})); },
+                    "mat1 and mat2 shapes cannot be multiplied (0x5 and 3x4)");
   test::check_error([&] { lin(mg::ones({})); },
                     "both arguments to matmul need to be at least 1D, but they are 0D and 2D");
   // With a bias, 2-D (and contiguous 3-D) input goes to addmm, which checks the dtypes first.
-  test::check_error([&] { lin(mg::ones({2, 5}, mg::kFloat64)); }, "mat1 and mat2 must have the same dtype");
-  test::check_error([&] { lin(mg::ones({2, 3, 5}, mg::kFloat64)); }, "mat1 and mat2 must have the same dtype");
-  test::check_error([&] { lin(mg::ones({2, 3}, mg::kInt64)); }, "mat1 and mat2 must have the same dtype");
-  test::check_error([&] { lin(mg::ones({5}, mg::kFloat64)); }, "mat1 and mat2 shapes cannot be multiplied (1x5 and 3x4)");
-  test::check_error([&] { lin(mg::ones({3}, mg::kFloat64)); }, "expected scalar type Double but found Float");
-  test::check_error([&] { no_bias(mg::ones({2, 5}, mg::kFloat64)); }, "mat1 and mat2 shapes cannot be multiplied (2x5 and 3x4)");
-  test::check_error([&] { no_bias(mg::ones({2, 3}, mg::kFloat64)); }, "expected scalar type Double but found Float");
-  test::check_error([&] { no_bias(mg::ones({2, 3}, mg::kInt64)); }, "expected scalar type Long but found Float");
-  test::check_error([] { nn::Linear(-1, 4); }, "Trying to create tensor with negative dimension -1: [4, -1]");
+  test::check_error([&] { lin(mg::ones({2, 5}, mg::kFloat64)); },
+                    "mat1 and mat2 must have the same dtype");
+  test::check_error([&] { lin(mg::ones({2, 3, 5}, mg::kFloat64)); },
+                    "mat1 and mat2 must have the same dtype");
+  test::check_error([&] { lin(mg::ones({2, 3}, mg::kInt64)); },
+                    "mat1 and mat2 must have the same dtype");
+  test::check_error([&] { lin(mg::ones({5}, mg::kFloat64)); },
+                    "mat1 and mat2 shapes cannot be multiplied (1x5 and 3x4)");
+  test::check_error([&] { lin(mg::ones({3}, mg::kFloat64)); },
+                    "expected scalar type Double but found Float");
+  test::check_error([&] { no_bias(mg::ones({2, 5}, mg::kFloat64)); },
+                    "mat1 and mat2 shapes cannot be multiplied (2x5 and 3x4)");
+  test::check_error([&] { no_bias(mg::ones({2, 3}, mg::kFloat64)); },
+                    "expected scalar type Double but found Float");
+  test::check_error([&] { no_bias(mg::ones({2, 3}, mg::kInt64)); },
+                    "expected scalar type Long but found Float");
+  test::check_error([] { nn::Linear(-1, 4); },
+                    "Trying to create tensor with negative dimension -1: [4, -1]");
 }
 
 BOOST_AUTO_TEST_CASE(linear_parity) {
@@ -223,8 +240,9 @@ BOOST_AUTO_TEST_CASE(embedding_padding_row) {
   const mg::Tensor grad = embed.weight.grad();
   for (float v : grad.select(0, 3).to_vector<float>()) BOOST_CHECK_EQUAL(v, 0.0f);
   // Row 0 was read at (0, 1) and (1, 2): its gradient is the sum of those two upstream rows.
-  test::check_close(grad.select(0, 0), upstream.select(0, 0).select(0, 1) + upstream.select(0, 1).select(0, 2),
-                    1e-6, 0, "row 0");
+  const mg::Tensor read_at_0_1 = upstream.select(0, 0).select(0, 1);
+  const mg::Tensor read_at_1_2 = upstream.select(0, 1).select(0, 2);
+  test::check_close(grad.select(0, 0), read_at_0_1 + read_at_1_2, 1e-6, 0, "row 0");
   test::check_close(grad.select(0, 2), upstream.select(0, 1).select(0, 1), 0, 0, "row 2");
   for (std::int64_t unused : {1, 4})
     for (float v : grad.select(0, unused).to_vector<float>()) BOOST_CHECK_EQUAL(v, 0.0f);
@@ -257,7 +275,8 @@ BOOST_AUTO_TEST_CASE(embedding_errors) {
                     "Expected tensor for argument #1 'indices' to have one of the following scalar "
                     "types: Long, Int; but got torch.FloatTensor instead (while checking arguments "
                     "for embedding)");
-  test::check_error([&] { embed(mg::ones({2}, mg::kFloat64)); }, "but got torch.DoubleTensor instead");
+  test::check_error([&] { embed(mg::ones({2}, mg::kFloat64)); },
+                    "but got torch.DoubleTensor instead");
   test::check_error([] { nn::Embedding(nn::EmbeddingOptions(10, 3).padding_idx(10)); },
                     "Padding_idx must be within num_embeddings");
   test::check_error([] { nn::Embedding(nn::EmbeddingOptions(10, 3).padding_idx(-11)); },
@@ -334,10 +353,13 @@ BOOST_AUTO_TEST_CASE(dropout_p_0_and_1) {
 }
 
 BOOST_AUTO_TEST_CASE(dropout_errors) {
-  test::check_error([] { nn::Dropout(1.5); }, "dropout probability has to be between 0 and 1, but got 1.5");
-  test::check_error([] { nn::Dropout(-0.5); }, "dropout probability has to be between 0 and 1, but got -0.5");
+  test::check_error([] { nn::Dropout(1.5); },
+                    "dropout probability has to be between 0 and 1, but got 1.5");
+  test::check_error([] { nn::Dropout(-0.5); },
+                    "dropout probability has to be between 0 and 1, but got -0.5");
   nn::Dropout dropout(0.5);
-  test::check_error([&] { dropout(mg::arange(3)); }, "result type Float can't be cast to the desired output type Long");
+  test::check_error([&] { dropout(mg::arange(3)); },
+                    "result type Float can't be cast to the desired output type Long");
 }
 
 // ---- LayerNorm ------------------------------------------------------------------------------
@@ -347,17 +369,21 @@ BOOST_AUTO_TEST_CASE(layer_norm_gradcheck) {
   mg::manual_seed(61);
   nn::LayerNorm one({4});
   randomize(one);
-  test::check_gradients([&](const Inputs& in) { return one(in[0]); }, with_parameters(one, {test::leaf({3, 4})}));
+  test::check_gradients([&](const Inputs& in) { return one(in[0]); },
+                        with_parameters(one, {test::leaf({3, 4})}));
   // A transposed input, used twice.
   test::check_gradients([&](const Inputs& in) { return one(in[0].t()) * in[0].t(); },
                         with_parameters(one, {test::leaf({4, 3})}));
   nn::LayerNorm two({3, 4});
   randomize(two);
-  test::check_gradients([&](const Inputs& in) { return two(in[0]); }, with_parameters(two, {test::leaf({2, 3, 4})}));
+  test::check_gradients([&](const Inputs& in) { return two(in[0]); },
+                        with_parameters(two, {test::leaf({2, 3, 4})}));
   nn::LayerNorm plain({5}, 1e-5, false);
-  test::check_gradients([&](const Inputs& in) { return plain(in[0]); }, with_parameters(plain, {test::leaf({2, 2, 5})}));
+  test::check_gradients([&](const Inputs& in) { return plain(in[0]); },
+                        with_parameters(plain, {test::leaf({2, 2, 5})}));
   nn::LayerNorm plain2(nn::LayerNormOptions({2, 3}).elementwise_affine(false).eps(1e-3));
-  test::check_gradients([&](const Inputs& in) { return plain2(in[0]); }, with_parameters(plain2, {test::leaf({4, 2, 3})}));
+  test::check_gradients([&](const Inputs& in) { return plain2(in[0]); },
+                        with_parameters(plain2, {test::leaf({4, 2, 3})}));
 }
 
 BOOST_AUTO_TEST_CASE(layer_norm_values_and_parameters) {
@@ -374,21 +400,27 @@ BOOST_AUTO_TEST_CASE(layer_norm_values_and_parameters) {
   const mg::Tensor y = norm(x);
   const mg::Tensor mean = x.sum(mg::Shape{1, 2}) / 12;
   const mg::Tensor var = ((x - mean.view({5, 1, 1})).pow(2)).sum(mg::Shape{1, 2}) / 12;
-  test::check_close(y.sum(mg::Shape{1, 2}) / 12, mg::zeros({5}, mg::kFloat64), 0, 1e-14, "mean of y");
-  test::check_close(y.pow(2).sum(mg::Shape{1, 2}) / 12, var / (var + 1e-5), 1e-13, 0, "variance of y");
+  const mg::Tensor y_mean = y.sum(mg::Shape{1, 2}) / 12;
+  const mg::Tensor y_var = y.pow(2).sum(mg::Shape{1, 2}) / 12;
+  test::check_close(y_mean, mg::zeros({5}, mg::kFloat64), 0, 1e-14, "mean of y");
+  test::check_close(y_var, var / (var + 1e-5), 1e-13, 0, "variance of y");
 }
 
 BOOST_AUTO_TEST_CASE(layer_norm_errors) {
   nn::LayerNorm norm({3, 4});
   test::check_error([&] { norm(mg::ones({2, 4, 3})); },
-                    "Given normalized_shape=[3, 4], expected input with shape [*, 3, 4], but got input of size[2, 4, 3]");
+                    "Given normalized_shape=[3, 4], expected input with shape [*, 3, 4], but got "
+                    "input of size[2, 4, 3]");
   test::check_error([&] { norm(mg::ones({4})); },
-                    "Given normalized_shape=[3, 4], expected input with shape [*, 3, 4], but got input of size[4]");
-  test::check_error([&] { norm(mg::ones({3, 4}, mg::kInt64)); }, "\"LayerNormKernelImpl\" not implemented for 'Long'");
-  test::check_error([&] { norm(mg::ones({3, 4}, mg::kFloat64)); }, "expected scalar type Double but found Float");
+                    "Given normalized_shape=[3, 4], expected input with shape [*, 3, 4], but got "
+                    "input of size[4]");
+  test::check_error([&] { norm(mg::ones({3, 4}, mg::kInt64)); },
+                    "\"LayerNormKernelImpl\" not implemented for 'Long'");
+  test::check_error([&] { norm(mg::ones({3, 4}, mg::kFloat64)); },
+                    "expected scalar type Double but found Float");
   test::check_error([] { nn::LayerNorm(mg::Shape{}); },
-                    "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
-                    "element, but got normalized_shape = []");
+                    "Expected normalized_shape to be at least 1-dimensional, i.e., containing at "
+                    "least one element, but got normalized_shape = []");
 }
 
 BOOST_AUTO_TEST_CASE(layer_norm_parity) {
@@ -411,10 +443,12 @@ BOOST_AUTO_TEST_CASE(sequential_gradcheck) {
   mlp.emplace_back<nn::Linear>(3, 4);
   mlp.emplace_back<nn::Tanh>();
   mlp.push_back(std::make_unique<nn::Linear>(4, 2));
-  test::check_gradients([&](const Inputs& in) { return mlp(in[0]); }, with_parameters(mlp, {test::leaf({5, 3})}));
+  test::check_gradients([&](const Inputs& in) { return mlp(in[0]); },
+                        with_parameters(mlp, {test::leaf({5, 3})}));
   nn::Sequential gates(std::make_unique<nn::ReLU>(), std::make_unique<nn::Sigmoid>());
-  test::check_gradients([&](const Inputs& in) { return gates(in[0].abs() + 0.5) * gates(-in[0].abs() - 0.5); },
-                        {test::leaf({3, 4})});
+  test::check_gradients(
+      [&](const Inputs& in) { return gates(in[0].abs() + 0.5) * gates(-in[0].abs() - 0.5); },
+      {test::leaf({3, 4})});
 }
 
 BOOST_AUTO_TEST_CASE(sequential_structure) {
@@ -438,7 +472,8 @@ BOOST_AUTO_TEST_CASE(sequential_structure) {
   test::check_close(seq(x), last(first(x)), 0, 0, "eval chain");
   test::check_error([&] { seq[3]; }, "index 3 is out of range");
   test::check_error([&] { seq[-4]; }, "index -4 is out of range");
-  test::check_error([&] { seq.push_back(std::unique_ptr<nn::Tanh>()); }, "Sequential: cannot add a null module");
+  test::check_error([&] { seq.push_back(std::unique_ptr<nn::Tanh>()); },
+                    "Sequential: cannot add a null module");
   BOOST_CHECK_EQUAL(seq.size(), 3u);
 }
 
@@ -470,7 +505,8 @@ BOOST_AUTO_TEST_CASE(reprs_match_pytorch) {
   check_repr(nn::Linear(nn::LinearOptions(3, 4).bias(false)), "linear_no_bias");
   check_repr(nn::Embedding(10, 3), "embedding");
   check_repr(nn::Embedding(nn::EmbeddingOptions(10, 3).padding_idx(0)), "embedding_padding");
-  check_repr(nn::Embedding(nn::EmbeddingOptions(10, 3).padding_idx(-1)), "embedding_padding_minus1");
+  check_repr(nn::Embedding(nn::EmbeddingOptions(10, 3).padding_idx(-1)),
+             "embedding_padding_minus1");
   check_repr(nn::Dropout(), "dropout");
   check_repr(nn::Dropout(0.1), "dropout_0.1");
   check_repr(nn::Dropout(1.0), "dropout_1");
@@ -486,8 +522,8 @@ BOOST_AUTO_TEST_CASE(reprs_match_pytorch) {
   check_repr(nn::Sequential(), "sequential_empty");
   auto inner = std::make_unique<nn::Sequential>(std::make_unique<nn::LayerNorm>(mg::Shape{3}),
                                                 std::make_unique<nn::Dropout>(0.1));
-  check_repr(nn::Sequential(std::make_unique<nn::Embedding>(nn::EmbeddingOptions(10, 3).padding_idx(0)),
-                            std::move(inner), std::make_unique<nn::ReLU>(),
+  auto embed = std::make_unique<nn::Embedding>(nn::EmbeddingOptions(10, 3).padding_idx(0));
+  check_repr(nn::Sequential(std::move(embed), std::move(inner), std::make_unique<nn::ReLU>(),
                             std::make_unique<nn::Linear>(3, 1), std::make_unique<nn::Sigmoid>()),
              "sequential_nested");
 }
