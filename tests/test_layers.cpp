@@ -268,6 +268,7 @@ BOOST_AUTO_TEST_CASE(embedding_shapes_and_default_init) {
 }
 
 BOOST_AUTO_TEST_CASE(embedding_errors) {
+  // Ids out of range, ids that are not int64, a padding_idx outside the table
   nn::Embedding embed(10, 3);
   test::check_error([&] { embed(ids({1, 10}, {2})); }, "index out of range in self");
   test::check_error([&] { embed(ids({-1}, {1})); }, "index out of range in self");
@@ -353,6 +354,7 @@ BOOST_AUTO_TEST_CASE(dropout_p_0_and_1) {
 }
 
 BOOST_AUTO_TEST_CASE(dropout_errors) {
+  // Dropout(p) with p outside [0, 1]; an integer input while training
   test::check_error([] { nn::Dropout(1.5); },
                     "dropout probability has to be between 0 and 1, but got 1.5");
   test::check_error([] { nn::Dropout(-0.5); },
@@ -407,6 +409,8 @@ BOOST_AUTO_TEST_CASE(layer_norm_values_and_parameters) {
 }
 
 BOOST_AUTO_TEST_CASE(layer_norm_errors) {
+  // An input whose last dims are not normalized_shape, of a dtype that is not the parameters',
+  // an empty normalized_shape
   nn::LayerNorm norm({3, 4});
   test::check_error([&] { norm(mg::ones({2, 4, 3})); },
                     "Given normalized_shape=[3, 4], expected input with shape [*, 3, 4], but got "
