@@ -13,14 +13,21 @@
 
 namespace minigrad::nn {
 
-Dropout::Dropout(double p) : Module("Dropout"), p(p) {
+namespace {
+void check_probability(double p) {
   check(p >= 0 && p <= 1, "dropout probability has to be between 0 and 1, but got {}",
         python_float(p));
 }
+}  // namespace
+
+Dropout::Dropout(double p) : Module("Dropout"), p(p) { check_probability(p); }
 
 // y = x ⊙ m / (1 − p) while training, y = x in evaluation mode
-Tensor Dropout::forward(const Tensor& input) const {
-  if (!is_training()) return input;
+Tensor Dropout::forward(const Tensor& input) const { return functional::dropout(input, p, is_training()); }
+
+Tensor functional::dropout(const Tensor& input, double p, bool training) {
+  check_probability(p);
+  if (!training) return input;
   // PyTorch multiplies in place by a float mask, which an integer tensor cannot hold.
   check(is_floating(input.dtype()), "result type Float can't be cast to the desired output type {}",
         dtype_name(input.dtype()));

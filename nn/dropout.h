@@ -18,6 +18,12 @@
 
 namespace minigrad::nn {
 
+namespace functional {
+// Inverted dropout as a function, torch.nn.functional.dropout: y = x ⊙ m / (1 − p) with
+// m_i ~ Bernoulli(1 − p) when `training`, else y = x. The RNN stack uses it between layers.
+Tensor dropout(const Tensor& input, double p = 0.5, bool training = true);
+}  // namespace functional
+
 class Dropout : public Module {
  public:
   explicit Dropout(double p = 0.5);
