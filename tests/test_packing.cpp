@@ -348,7 +348,8 @@ BOOST_AUTO_TEST_CASE(errors_in_pytorchs_words) {
                     "length 6 of sequence 1 is longer than the padded input's time dimension (3)");
   test::check_error([&] { rnn::pack_padded_sequence(mg::randn({0, 3}), {1, 1, 1}); },
                     "Cannot pack empty tensors.");
-  test::check_error([&] { rnn::pack_padded_sequence(mg::randn({5, 0}), std::vector<std::int64_t>{}); },
+  const std::vector<std::int64_t> no_lengths;
+  test::check_error([&] { rnn::pack_padded_sequence(mg::randn({5, 0}), no_lengths); },
                     "Cannot pack empty tensors.");
   test::check_error([&] { rnn::pack_padded_sequence(mg::randn({5}), {5}); },
                     "pack_padded_sequence: expected an input of shape (T, B, *) with at least 2 "

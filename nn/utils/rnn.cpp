@@ -321,7 +321,7 @@ std::tuple<Tensor, Tensor> pad_packed_sequence(const PackedSequence& sequence, b
   return {padded, from_vector(lengths)};
 }
 
-// ---- Lists of sequences ---------------------------------------------------------------------------
+// ---- Lists of sequences -------------------------------------------------------------------------
 
 // padded[t][b] = sequence_b[t] for t < L_b, padding_value after
 //   sequence_b (L_b, *)  ->  padded (T, B, *) or (B, T, *), T = max L_b
@@ -343,7 +343,9 @@ Tensor pad_sequence(const std::vector<Tensor>& sequences, bool batch_first, doub
   {
     NoGradGuard no_grad;  // the copies are the forward of the one node recorded below
     for (std::size_t b = 0; b < inputs.size(); ++b)
-      padded.select(batch_dim, static_cast<std::int64_t>(b)).narrow(0, 0, lengths[b]).copy_(inputs[b]);
+      padded.select(batch_dim, static_cast<std::int64_t>(b))
+          .narrow(0, 0, lengths[b])
+          .copy_(inputs[b]);
   }
   // The forward was padded[t][b] = sequence_b[t] for t < L_b (the rest a constant), so each
   // sequence's gradient is the block of grad_padded it was copied to: grad_padded[0 : L_b, b],
