@@ -270,6 +270,8 @@ PackedSequence::PackedSequence(Tensor data, Tensor batch_sizes, Tensor sorted_in
 
 // ---- Packing and padding a batch ----------------------------------------------------------------
 
+// data = the rows of input up to each sequence's length, step by step, longest sequence first
+//   input (T, B, *) or (B, T, *)  ->  data (N, *), batch_sizes (T_max)
 PackedSequence pack_padded_sequence(const Tensor& input, const std::vector<std::int64_t>& lengths,
                                     bool batch_first, bool enforce_sorted) {
   check(input.defined(), "pack_padded_sequence: expected a defined input tensor");
@@ -285,6 +287,8 @@ PackedSequence pack_padded_sequence(const Tensor& input, const std::vector<std::
   auto layout = std::make_shared<Layout>();
   layout->batch_sizes = batch_sizes_of(lengths);
   layout->order = enforce_sorted ? identity(batch) : sorted_order(lengths);
+  // The sorting is folded into the copy (no reordered copy of the input is made); a
+  // non-contiguous input is made contiguous first, a copy the gradient flows back through.
   const Tensor data = pack_rows(input.contiguous(), layout, batch_first);  // (N, *)
   const Tensor batch_sizes = from_vector(layout->batch_sizes);                // (T)
   if (enforce_sorted) return PackedSequence(data, batch_sizes);
@@ -296,6 +300,9 @@ PackedSequence pack_padded_sequence(const Tensor& input, const Tensor& lengths, 
   return pack_padded_sequence(input, lengths_vector(lengths), batch_first, enforce_sorted);
 }
 
+// padded[t][order[i]] = data[offset_t + i], padding_value elsewhere; lengths[order[i]] = the
+// length of slot i
+//   data (N, *)  ->  padded (T, B, *) or (B, T, *), lengths (B)
 std::tuple<Tensor, Tensor> pad_packed_sequence(const PackedSequence& sequence, bool batch_first,
                                                double padding_value,
                                                std::optional<std::int64_t> total_length) {
@@ -313,7 +320,6 @@ std::tuple<Tensor, Tensor> pad_packed_sequence(const PackedSequence& sequence, b
                       : identity(batch_sizes[0]);
   const Tensor padded = pad_rows(sequence.data().contiguous(), layout, batch_first,
                                  total_length.value_or(longest), padding_value);
-  // Slot i holds column order[i] of the caller's batch.
   const std::vector<std::int64_t> slot_lengths = lengths_of(batch_sizes);
   std::vector<std::int64_t> lengths(slot_lengths.size());
   for (std::size_t i = 0; i < slot_lengths.size(); ++i)
