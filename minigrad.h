@@ -24,3 +24,4 @@
 #include "nn/layer_norm.h"
 #include "nn/linear.h"
 #include "nn/sequential.h"
+#include "nn/utils/rnn.h"
