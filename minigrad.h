@@ -14,4 +14,5 @@
 #include "core/print.h"
 #include "core/shape.h"
 #include "core/tensor.h"
+#include "nn/loss.h"
 #include "nn/module.h"
