@@ -101,7 +101,8 @@ Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
 // The binary cross-entropy of p = σ(x) is −[pos_weight·t·log p + (1 − t)·log(1 − p)]. With
 // −log σ(x) = softplus(−x) and −log(1 − σ(x)) = softplus(x) = x + softplus(−x), it is
 //   pos_weight·t·softplus(−x) + (1 − t)·(x + softplus(−x)) = (1 − t)·x + l·softplus(−x),
-// the form PyTorch computes, and in it nothing overflows.
+// the form PyTorch computes. Nothing in it overflows: softplus(−x) is max(−x, 0) + log1p(e) with
+// e = exp(−|x|) ≤ 1 (PyTorch writes log(1 + e), which loses e's digits for large |x|).
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
                                         const Tensor& weight, const Tensor& pos_weight,
                                         Reduction reduction) {
@@ -113,14 +114,14 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
   for (const Tensor* t : {&input, &target})
     check(is_floating(t->dtype()), "result type Float can't be cast to the desired output type {}",
           dtype_name(t->dtype()));
-  // Each weight broadcasts to the input's shape (and no further: the loss has the input's shape).
-  for (const Tensor* w : {&weight, &pos_weight}) {
-    if (!w->defined()) continue;
-    const Shape shape = w == &weight ? broadcast_shapes(input.shape(), w->shape())
-                                     : broadcast_shapes(w->shape(), input.shape());
-    check(shape == input.shape(), "output with shape {} doesn't match the broadcast shape {}",
-          input.shape(), shape);
-  }
+  // Each weight broadcasts to the input's shape, and no further: the loss has the input's shape.
+  // (The operands are in PyTorch's order, so that a mismatch names the sizes as PyTorch does.)
+  const auto check_fits = [&](const Shape& broadcast) {
+    check(broadcast == input.shape(), "output with shape {} doesn't match the broadcast shape {}",
+          input.shape(), broadcast);
+  };
+  if (weight.defined()) check_fits(broadcast_shapes(input.shape(), weight.shape()));
+  if (pos_weight.defined()) check_fits(broadcast_shapes(pos_weight.shape(), input.shape()));
   check_constant(weight, op, "weight");
   check_constant(pos_weight, op, "pos_weight");
 
