@@ -198,11 +198,13 @@ void add_softmax_term(T* grad, const Tensor& logp, const Tensor& target, const T
   for (std::int64_t p = 0; p < target.numel(); ++p) {
     if (t[p] == ignore_index) continue;
     const std::int64_t start = row_start(p, layout);
-    const double s = (1 - epsilon) * weight_of(t[p]) + share * weight_sum;  // S_p
+    // Per position in double: k = scale_p, k·S_p and k·ε/C; per element in T, one exp each.
     const double k = scale(p);
+    const auto k_s = static_cast<T>(k * ((1 - epsilon) * weight_of(t[p]) + share * weight_sum));
+    const auto k_share = static_cast<T>(k * share);
     for (std::int64_t c = 0; c < C; ++c) {
-      const double softmax_c = std::exp(static_cast<double>(lp[start + c * D]));
-      grad[start + c * D] = static_cast<T>(k * (s * softmax_c - share * weight_of(c)));
+      const T w_c = w ? w[c] : T{1};
+      grad[start + c * D] = k_s * std::exp(lp[start + c * D]) - k_share * w_c;
     }
   }
 }

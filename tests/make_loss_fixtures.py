@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes tests/fixtures/loss.txt: the losses and gradients PyTorch computes, for test_loss_parity.cpp.
+"""Writes tests/fixtures/loss.txt: PyTorch's losses and gradients, for tests/test_loss_parity.cpp.
 
 Run it from the repository root with Debian's PyTorch 1.13 (the default python3 has no torch):
 
