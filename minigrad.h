@@ -14,6 +14,7 @@
 #include "core/print.h"
 #include "core/shape.h"
 #include "core/tensor.h"
+#include "nn/loss.h"
 #include "nn/module.h"
 #include "nn/rnn.h"
 #include "nn/serialize.h"
