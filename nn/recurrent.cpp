@@ -7,6 +7,8 @@
 
 #include <algorithm>
 
+#include "nn/dropout.h"
+
 namespace minigrad::nn {
 
 int gate_count(CellKind kind) { return kind == CellKind::GRU ? 3 : 1; }
@@ -93,18 +95,6 @@ std::pair<Tensor, Tensor> ComposedLayer::run(CellKind kind, const LayerWeights& 
 
 // ---- Stack ----------------------------------------------------------------------------------------
 
-namespace {
-
-// Inverted dropout: zero each element with probability p, scale the survivors by 1/(1 − p), so
-// the expected value is unchanged and evaluation needs no rescaling.
-Tensor dropout_between_layers(const Tensor& x, double p) {
-  if (p >= 1.0) return x * 0;
-  const Tensor keep = (rand(x.shape(), x.dtype()) >= p).to(x.dtype());
-  return x * keep * (1.0 / (1.0 - p));
-}
-
-}  // namespace
-
 std::pair<Tensor, Tensor> run_stack(const RecurrentLayer& layer, const StackConfig& config,
                                     const std::vector<LayerWeights>& weights, const Tensor& data,
                                     const std::vector<std::int64_t>& batch_sizes, const Tensor& h0) {
@@ -122,7 +112,7 @@ std::pair<Tensor, Tensor> run_stack(const RecurrentLayer& layer, const StackConf
     }
     x = directions == 2 ? cat(outputs, 1) : outputs[0];
     if (config.training && config.dropout > 0 && l + 1 < config.num_layers)
-      x = dropout_between_layers(x, config.dropout);
+      x = functional::dropout(x, config.dropout);
   }
   return {x, stack(h_n, 0)};
 }

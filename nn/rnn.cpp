@@ -5,6 +5,8 @@
 #include <cstdio>
 
 #include "core/autograd.h"
+#include "nn/init.h"
+#include "nn/repr.h"
 
 namespace minigrad::nn {
 
@@ -13,15 +15,7 @@ namespace {
 // U(−1/√H, 1/√H), PyTorch's initialisation of every recurrent weight and bias.
 Tensor uniform_init(const Shape& shape, std::int64_t hidden_size) {
   const double bound = 1.0 / std::sqrt(static_cast<double>(hidden_size));
-  NoGradGuard no_grad;
-  return rand(shape) * (2 * bound) - bound;
-}
-
-// Python's text for a float in a repr: 0.1 → "0.1", 1 → "1.0".
-std::string python_float(double v) {
-  std::string text = fmt::format("{}", v);
-  if (text.find_first_of(".en") == std::string::npos) text += ".0";
-  return text;
+  return init::uniform_(empty(shape), -bound, bound);
 }
 
 }  // namespace

@@ -10,7 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(g++ meson ninja-build pkg-config libfmt-dev libopenblas-dev libboost-test-dev)
+packages=(g++ meson ninja-build pkg-config libfmt-dev libopenblas-dev libboost-test-dev
+          nlohmann-json3-dev)
 
 missing=()
 for package in "${packages[@]}"; do
