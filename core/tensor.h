@@ -98,6 +98,11 @@ class Tensor {
   Tensor squeeze() const;
   Tensor squeeze(std::int64_t dim) const;
   Tensor expand(const Shape& shape) const;  // -1 keeps a size
+  // Consecutive pieces along `dim` of the given sizes (which must sum to size(dim)), as views with
+  // one backward node: the gradient is put back together with one cat.
+  std::vector<Tensor> split_with_sizes(const Shape& sizes, std::int64_t dim = 0) const;
+  // Pieces of split_size along `dim` (the last one smaller if size(dim) is not a multiple).
+  std::vector<Tensor> split(std::int64_t split_size, std::int64_t dim = 0) const;
   Tensor expand_as(const Tensor& other) const;
 
   // ---- Elementwise (elementwise.cpp, unary.cpp) ---------------------------------------------

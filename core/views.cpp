@@ -273,4 +273,46 @@ Tensor Tensor::expand(const Shape& new_shape) const {
 
 Tensor Tensor::expand_as(const Tensor& other) const { return expand(other.shape()); }
 
+// ys[k] = x[offset_k : offset_k + sizes[k]] along `dim`, offset_k = sizes[0] + … + sizes[k−1]
+std::vector<Tensor> Tensor::split_with_sizes(const Shape& sizes, std::int64_t dim_) const {
+  check(dim() > 0, "split_with_sizes() cannot be applied to a 0-dim tensor.");
+  const auto d = static_cast<std::size_t>(wrap_dim(dim_, dim()));
+  std::int64_t total = 0;
+  for (std::int64_t size : sizes) {
+    check(size >= 0, "split_with_sizes expects split_sizes have only non-negative entries, but "
+          "got split_sizes={}", sizes);
+    total += size;
+  }
+  check(total == shape()[d], "split_with_sizes expects split_sizes to sum exactly to {} (input "
+        "tensor's size at dimension {}), but got split_sizes={}", shape()[d], dim_, sizes);
+  std::vector<Tensor> pieces;
+  std::int64_t offset = 0;
+  for (std::int64_t size : sizes) {
+    Shape shape_out = shape();
+    shape_out[d] = size;
+    pieces.push_back(make_view(*this, shape_out, strides(), storage_offset() + offset * strides()[d]));
+    offset += size;
+  }
+  // The pieces tile x along dim, so grad_x is their gradients laid side by side: one cat. (A
+  // narrow per piece would instead make one zero tensor of x's size per piece in backward.)
+  return record_node("SplitWithSizesBackward0", {*this}, std::move(pieces),
+                     [d](const std::vector<Tensor>& grad_pieces, const NeedsGrad&) {
+                       return grads(cat(grad_pieces, static_cast<std::int64_t>(d)));
+                     });
+}
+
+std::vector<Tensor> Tensor::split(std::int64_t split_size, std::int64_t dim_) const {
+  check(dim() > 0, "split() cannot be applied to a 0-dim tensor.");
+  const std::int64_t size = this->size(dim_);
+  check(split_size > 0 || size == 0, "split_size can only be 0 if dimension size is 0, but got "
+        "dimension size of {}", size);
+  check(split_size >= 0, "split expects split_size be non-negative, but got split_size={}",
+        split_size);
+  Shape sizes;
+  for (std::int64_t offset = 0; offset < size; offset += split_size)
+    sizes.push_back(std::min(split_size, size - offset));
+  if (sizes.empty()) sizes.push_back(0);
+  return split_with_sizes(sizes, dim_);
+}
+
 }  // namespace minigrad

@@ -52,11 +52,10 @@ std::pair<Tensor, Tensor> ComposedLayer::run(CellKind kind, const LayerWeights& 
   Tensor gi = matmul(data, w.w_ih.t());                                    // (N, G·H)
   if (w.b_ih.defined()) gi = gi + w.b_ih;
 
-  // Step t's rows are data[offsets[t] : offsets[t] + batch_sizes[t]].
+  // Step t's rows, (batch_sizes[t], G·H) each: views, whose gradients backward puts back
+  // together with one cat.
+  const std::vector<Tensor> gi_steps = gi.split_with_sizes(batch_sizes, 0);
   const std::size_t steps = batch_sizes.size();
-  std::vector<std::int64_t> offsets(steps, 0);
-  for (std::size_t t = 1; t < steps; ++t) offsets[t] = offsets[t - 1] + batch_sizes[t - 1];
-  const auto rows_at = [&](std::size_t t) { return gi.narrow(0, offsets[t], batch_sizes[t]); };
 
   std::vector<Tensor> outputs(steps);
   Tensor h_n;
@@ -71,7 +70,7 @@ std::pair<Tensor, Tensor> ComposedLayer::run(CellKind kind, const LayerWeights& 
         finished.push_back(h.narrow(0, running, h.size(0) - running));
         h = h.narrow(0, 0, running);
       }
-      h = cell_step(kind, rows_at(t), h, w);
+      h = cell_step(kind, gi_steps[t], h, w);
       outputs[t] = h;
     }
     finished.push_back(h);
@@ -85,7 +84,7 @@ std::pair<Tensor, Tensor> ComposedLayer::run(CellKind kind, const LayerWeights& 
     for (std::size_t t = steps; t-- > 0;) {
       const std::int64_t running = batch_sizes[t];
       if (running > h.size(0)) h = cat({h, h0.narrow(0, h.size(0), running - h.size(0))}, 0);
-      h = cell_step(kind, rows_at(t), h, w);
+      h = cell_step(kind, gi_steps[t], h, w);
       outputs[t] = h;
     }
     h_n = h;  // every sequence's state after its first element              (B, H)

@@ -71,18 +71,41 @@ void RecurrentBase::set_layer_implementation(std::shared_ptr<const RecurrentLaye
   layer_ = std::move(layer);
 }
 
-std::tuple<Tensor, Tensor> RecurrentBase::forward(const Tensor& input, const Tensor& hx) {
-  // ---- Checks, before anything is computed ----
-  check(input.defined(), "{}: expected a defined input tensor", type_name());
-  const std::int64_t rank = input.dim();
-  check(rank == 2 || rank == 3, "Expected input to be 2D or 3D, got {}D tensor instead", rank);
-  const bool batched = rank == 3;
+void RecurrentBase::check_input(const Tensor& input, const Tensor& hx) const {
   check(input.size(-1) == config_.input_size,
         "input.size(-1) must be equal to input_size. Expected {}, got {}", config_.input_size,
         input.size(-1));
   const Dtype dtype = weights_[0].w_ih.dtype();
   check(input.dtype() == dtype, "input must have the type {}, got type {}", dtype_repr(dtype),
         dtype_repr(input.dtype()));
+  if (hx.defined())
+    check(hx.dtype() == dtype, "hx must have the type {}, got type {}", dtype_repr(dtype),
+          dtype_repr(hx.dtype()));
+}
+
+Tensor RecurrentBase::initial_state(const Tensor& h0, std::int64_t batch) const {
+  const Shape shape{config_.num_layers * directions(), batch, config_.hidden_size};  // (L·D, B, H)
+  if (!h0.defined()) return zeros(shape, weights_[0].w_ih.dtype());
+  check(h0.shape() == shape, "Expected hidden size ({}, {}, {}), got {}", shape[0], shape[1],
+        shape[2], h0.shape());
+  return h0;
+}
+
+std::pair<Tensor, Tensor> RecurrentBase::run(const Tensor& data,
+                                             const std::vector<std::int64_t>& batch_sizes,
+                                             const Tensor& h0) const {
+  const StackConfig stack{config_.kind, config_.num_layers, config_.bidirectional,
+                          config_.dropout, is_training()};
+  return run_stack(*layer_, stack, weights_, data, batch_sizes, h0);
+}
+
+std::tuple<Tensor, Tensor> RecurrentBase::forward(const Tensor& input, const Tensor& hx) {
+  // ---- Checks, before anything is computed ----
+  check(input.defined(), "{}: expected a defined input tensor", type_name());
+  const std::int64_t rank = input.dim();
+  check(rank == 2 || rank == 3, "Expected input to be 2D or 3D, got {}D tensor instead", rank);
+  const bool batched = rank == 3;
+  check_input(input, hx);
   if (hx.defined()) {
     if (batched)
       check(hx.dim() == 3, "For batched 3-D input, hx should also be 3-D but got {}-D tensor",
@@ -90,32 +113,47 @@ std::tuple<Tensor, Tensor> RecurrentBase::forward(const Tensor& input, const Ten
     else
       check(hx.dim() == 2, "For unbatched 2-D input, hx should also be 2-D but got {}-D tensor",
             hx.dim());
-    check(hx.dtype() == dtype, "hx must have the type {}, got type {}", dtype_repr(dtype),
-          dtype_repr(hx.dtype()));
   }
 
   // ---- To time-major (T, B, I): the one place batch_first and unbatched inputs are handled ----
   const Tensor x = !batched ? input.unsqueeze(1)
                    : config_.batch_first ? input.transpose(0, 1)
                                          : input;
-  const std::int64_t steps = x.size(0), batch = x.size(1), hidden = config_.hidden_size;
+  const std::int64_t steps = x.size(0), batch = x.size(1);
   check(steps > 0, "Expected sequence length to be larger than 0 in RNN");
-  const Shape state_shape{config_.num_layers * directions(), batch, hidden};  // (L·D, B, H)
-  const Tensor h0 = !hx.defined() ? zeros(state_shape, dtype) : batched ? hx : hx.unsqueeze(1);
-  check(h0.shape() == state_shape, "Expected hidden size ({}, {}, {}), got {}", state_shape[0],
-        state_shape[1], state_shape[2], h0.shape());
+  const Tensor h0 = initial_state(hx.defined() && !batched ? hx.unsqueeze(1) : hx, batch);
 
   // ---- The stack, on the dense batch seen as a packed one whose batch sizes are all B ----
-  const StackConfig stack{config_.kind, config_.num_layers, config_.bidirectional,
-                          config_.dropout, is_training()};
   const std::vector<std::int64_t> batch_sizes(static_cast<std::size_t>(steps), batch);
-  auto [data, h_n] = run_stack(*layer_, stack, weights_, x.reshape({steps * batch, x.size(2)}),
-                               batch_sizes, h0);
-  Tensor output = data.view({steps, batch, directions() * hidden});      // (T, B, D·H)
+  auto [data, h_n] = run(x.reshape({steps * batch, x.size(2)}), batch_sizes, h0);
+  Tensor output = data.view({steps, batch, data.size(1)});                 // (T, B, D·H)
 
   if (!batched) return {output.squeeze(1), h_n.squeeze(1)};
   if (config_.batch_first) output = output.transpose(0, 1);               // (B, T, D·H)
   return {output, h_n};
+}
+
+std::tuple<utils::rnn::PackedSequence, Tensor> RecurrentBase::forward(
+    const utils::rnn::PackedSequence& input, const Tensor& hx) {
+  const Tensor& data = input.data();                                       // (N, I)
+  check(data.dim() == 2, "input must have 2 dimensions, got {}", data.dim());
+  check_input(data, hx);
+  if (hx.defined())
+    check(hx.dim() == 3, "For batched 3-D input, hx should also be 3-D but got {}-D tensor",
+          hx.dim());
+  const std::vector<std::int64_t>& batch_sizes = input.batch_size_list();
+  check(!batch_sizes.empty(), "Expected sequence length to be larger than 0 in RNN");
+
+  // The packed rows are sorted longest first; h0 and h_n are in the caller's order. Row i of the
+  // sorted batch is the caller's sequence sorted_indices[i].
+  const Tensor& sorted = input.sorted_indices();
+  const Tensor& unsorted = input.unsorted_indices();
+  Tensor h0 = initial_state(hx, batch_sizes[0]);
+  if (hx.defined() && sorted.defined()) h0 = h0.index_select(1, sorted);
+
+  auto [output, h_n] = run(data, batch_sizes, h0);                         // (N, D·H)
+  if (unsorted.defined()) h_n = h_n.index_select(1, unsorted);
+  return {utils::rnn::PackedSequence(output, input.batch_sizes(), sorted, unsorted), h_n};
 }
 
 std::string RecurrentBase::extra_repr() const {

@@ -23,6 +23,7 @@
 
 #include "nn/module.h"
 #include "nn/recurrent.h"
+#include "nn/utils/rnn.h"
 
 namespace minigrad::nn {
 
@@ -90,6 +91,15 @@ class RecurrentBase : public Module {
   std::tuple<Tensor, Tensor> operator()(const Tensor& input, const Tensor& h0 = Tensor()) {
     return forward(input, h0);
   }
+  // A packed batch (nn/utils/rnn.h): data (N, I); h0 (L·D, B, H) in the caller's batch order.
+  // Returns the packed output, data (N, D·H) with the input's batch sizes and indices, and h_n
+  // (L·D, B, H), each sequence's state at its own last step, in the caller's batch order.
+  std::tuple<utils::rnn::PackedSequence, Tensor> forward(const utils::rnn::PackedSequence& input,
+                                                         const Tensor& h0 = Tensor());
+  std::tuple<utils::rnn::PackedSequence, Tensor> operator()(
+      const utils::rnn::PackedSequence& input, const Tensor& h0 = Tensor()) {
+    return forward(input, h0);
+  }
   std::string extra_repr() const override;
 
   // The implementation each layer runs (nn/recurrent.h); the composed one by default.
@@ -106,6 +116,13 @@ class RecurrentBase : public Module {
 
  private:
   std::int64_t directions() const { return config_.bidirectional ? 2 : 1; }
+  // The checks both forms share: input size and dtype of `input`, and hx's dtype.
+  void check_input(const Tensor& input, const Tensor& hx) const;
+  // h0 given or zeros, checked against (L·D, batch, H).
+  Tensor initial_state(const Tensor& h0, std::int64_t batch) const;
+  // The stack over a packed, time-major batch.
+  std::pair<Tensor, Tensor> run(const Tensor& data, const std::vector<std::int64_t>& batch_sizes,
+                                const Tensor& h0) const;
   Config config_;
   std::vector<LayerWeights> weights_;  // index layer·D + direction; handles to the parameters
   std::shared_ptr<const RecurrentLayer> layer_;

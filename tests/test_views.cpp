@@ -84,3 +84,40 @@ BOOST_AUTO_TEST_CASE(gradcheck_contiguous_and_clone) {
       [](const Inputs& in) { return in[0].t().contiguous() * in[0].clone().t(); },
       {test::leaf({2, 3})});
 }
+
+BOOST_AUTO_TEST_CASE(gradcheck_split_with_sizes_and_split) {
+  // split_with_sizes(sizes, dim), split(split_size, dim): one piece unused (its gradient is zero),
+  // one used twice, a zero-size piece, a transposed input
+  mg::manual_seed(30);
+  test::check_gradients(
+      [](const Inputs& in) {
+        const auto pieces = in[0].t().split_with_sizes({2, 0, 1, 2}, 0);  // of (5, 3)
+        const auto halves = in[0].split(2, -1);                          // (3, 2), (3, 2), (3, 1)
+        return pieces[0].t() * halves[1] + pieces[3].t() * pieces[3].t() + halves[2].sum();
+      },
+      {test::leaf({3, 5})});
+}
+
+BOOST_AUTO_TEST_CASE(split_values_views_and_errors) {
+  // the pieces are views of consecutive ranges, recorded by one SplitWithSizesBackward0 node
+  const mg::Tensor x = mg::arange(10).view({5, 2});
+  const auto pieces = x.split_with_sizes({1, 4});
+  BOOST_REQUIRE_EQUAL(pieces.size(), 2u);
+  BOOST_CHECK(pieces[1].to_vector<std::int64_t>() == (std::vector<std::int64_t>{2, 3, 4, 5, 6, 7, 8, 9}));
+  BOOST_CHECK_EQUAL(pieces[1].data_ptr<std::int64_t>(), x.data_ptr<std::int64_t>() + 2);
+  BOOST_CHECK_EQUAL(x.split(2).size(), 3u);
+  BOOST_CHECK(x.split(2)[2].shape() == (mg::Shape{1, 2}));
+  mg::Tensor y = mg::randn({4}).requires_grad_();
+  const auto parts = y.split(2);
+  BOOST_REQUIRE(parts[0].grad_fn());
+  BOOST_CHECK_EQUAL(parts[0].grad_fn()->name(), "SplitWithSizesBackward0");
+  BOOST_CHECK_EQUAL(parts[0].grad_fn(), parts[1].grad_fn());
+  test::check_error([&] { x.split_with_sizes({2, 2}); },
+                    "split_with_sizes expects split_sizes to sum exactly to 5 (input tensor's size "
+                    "at dimension 0), but got split_sizes=[2, 2]");
+  test::check_error([&] { x.split_with_sizes({6, -1}); },
+                    "split_with_sizes expects split_sizes have only non-negative entries, but got "
+                    "split_sizes=[6, -1]");
+  test::check_error([&] { x.split(0); },
+                    "split_size can only be 0 if dimension size is 0, but got dimension size of 5");
+}
