@@ -21,6 +21,7 @@
 namespace {
 
 namespace nn = mg::nn;
+namespace rnn = mg::nn::utils::rnn;
 
 // The bound for parity in float64: |actual − expected| <= 1e-6 + 1e-6·|expected|.
 constexpr double kTolerance = 1e-6;
@@ -78,8 +79,38 @@ void check_parity(const mg::Tensor& actual, const mg::Tensor& expected, mg::Dtyp
   test::check_close(actual, expected, tolerance, tolerance, what);
 }
 
-// Runs fixture case `c` (dense or unbatched input) in `dtype`, from PyTorch's float64 values
-// rounded to it, and compares output, h_n and every gradient within `tolerance`.
+// True when both index tensors are undefined, or both hold the same values.
+bool same_indices(const mg::Tensor& a, const mg::Tensor& b) {
+  if (!a.defined() || !b.defined()) return a.defined() == b.defined();
+  return a.to_vector<std::int64_t>() == b.to_vector<std::int64_t>();
+}
+
+// The module run on the case's input as PyTorch ran it. A packed case packs the padded input
+// with its lengths (enforce_sorted for "sorted") and pads the packed output back to the input's
+// T, as make_rnn_fixtures.py stored it. Returns output and h_n.
+std::tuple<mg::Tensor, mg::Tensor> run_case(nn::RecurrentBase& module, const test::Fixtures& fx,
+                                            const std::string& at, const mg::Tensor& input,
+                                            const mg::Tensor& h0) {
+  const std::string form = fx.text(at + "input_form");
+  if (form != "sorted" && form != "unsorted") return module(input, h0);
+  const bool batch_first = flag(fx, at + "batch_first");
+  const rnn::PackedSequence packed = rnn::pack_padded_sequence(
+      input, fx.tensor(at + "lengths"), batch_first, /*enforce_sorted=*/form == "sorted");
+  const auto [packed_output, h_n] = module(packed, h0);
+  // The output is packed like the input: the same batch sizes and permutation.
+  BOOST_CHECK(same_indices(packed_output.batch_sizes(), packed.batch_sizes()));
+  BOOST_CHECK(same_indices(packed_output.sorted_indices(), packed.sorted_indices()));
+  BOOST_CHECK(same_indices(packed_output.unsorted_indices(), packed.unsorted_indices()));
+  BOOST_CHECK_EQUAL(packed.sorted_indices().defined(), form == "unsorted");
+  const auto [output, lengths] =
+      rnn::pad_packed_sequence(packed_output, batch_first, 0.0, input.size(batch_first ? 1 : 0));
+  BOOST_CHECK(lengths.to_vector<std::int64_t>() ==
+              fx.tensor(at + "lengths").to_vector<std::int64_t>());
+  return {output, h_n};
+}
+
+// Runs fixture case `c` in `dtype`, from PyTorch's float64 values rounded to it, and compares
+// output, h_n and every gradient within `tolerance`.
 void check_case(const test::Fixtures& fx, const std::string& c, mg::Dtype dtype, double tolerance) {
   const std::string at = "rnn/" + c + "/";
   const auto module = make_module(fx, at);
@@ -89,7 +120,7 @@ void check_case(const test::Fixtures& fx, const std::string& c, mg::Dtype dtype,
   const mg::Tensor input = fx.tensor(at + "input").to(dtype).requires_grad_();
   const bool has_h0 = flag(fx, at + "has_h0");
   const mg::Tensor h0 = has_h0 ? fx.tensor(at + "h0").to(dtype).requires_grad_() : mg::Tensor();
-  const auto [output, h_n] = (*module)(input, h0);
+  const auto [output, h_n] = run_case(*module, fx, at, input, h0);
   const auto check = [&](const mg::Tensor& actual, const std::string& part) {
     check_parity(actual, fx.tensor(at + part), dtype, tolerance, at + part);
   };
@@ -131,12 +162,24 @@ BOOST_AUTO_TEST_CASE(unbatched_input_matches_pytorch) {
   check_cases("unbatched");
 }
 
+BOOST_AUTO_TEST_CASE(sorted_packed_input_matches_pytorch) {
+  // RNN/GRU forward(pack_padded_sequence(input, lengths in decreasing order), h0 = {}), the
+  // output padded back with pad_packed_sequence, and backward through all three
+  check_cases("sorted");
+}
+
+BOOST_AUTO_TEST_CASE(unsorted_packed_input_matches_pytorch) {
+  // The same with lengths out of order and enforce_sorted = false: h0 and h_n in the caller's
+  // batch order
+  check_cases("unsorted");
+}
+
 BOOST_AUTO_TEST_CASE(float32_matches_pytorch_to_float32_precision) {
-  // The dense and unbatched cases again in float32, the default dtype: PyTorch's float64
-  // parameters and inputs rounded to float32 (a relative change of up to 6e-8), so output, h_n
-  // and gradients can only agree to a few float32 roundings, here 1e-5
-  check_cases("dense", mg::kFloat32, 1e-5);
-  check_cases("unbatched", mg::kFloat32, 1e-5);
+  // Every case again in float32, the default dtype: PyTorch's float64 parameters and inputs
+  // rounded to float32 (a relative change of up to 6e-8), so output, h_n and gradients can only
+  // agree to a few float32 roundings, here 1e-5
+  for (const std::string form : {"dense", "unbatched", "sorted", "unsorted"})
+    check_cases(form, mg::kFloat32, 1e-5);
 }
 
 BOOST_AUTO_TEST_CASE(fixture_grid_covers_every_option_pair) {
