@@ -17,6 +17,7 @@
 namespace {
 
 namespace nn = mg::nn;
+namespace rnn = mg::nn::utils::rnn;
 
 // True when a and b have the same dtype, shape and values, bit for bit (no NaN here).
 bool identical(const mg::Tensor& a, const mg::Tensor& b) {
@@ -193,6 +194,27 @@ BOOST_AUTO_TEST_CASE(stack_gradcheck) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(packed_gradcheck) {
+  // RNN (relu, bidirectional) and GRU (2 layers, bidirectional) on pack_padded_sequence(x,
+  // lengths out of order, enforce_sorted = false) with h0: packed output data and h_n
+  mg::manual_seed(12);
+  nn::RNN rnn(nn::RNNOptions(3, 3).bidirectional(true).nonlinearity(nn::kReLU));
+  nn::GRU gru(nn::GRUOptions(3, 3).num_layers(2).bidirectional(true));
+  const std::vector<std::int64_t> lengths{2, 4, 1};
+  for (nn::RecurrentBase* module : std::vector<nn::RecurrentBase*>{&rnn, &gru}) {
+    BOOST_TEST_CONTEXT(module->repr()) {
+      const std::int64_t states = module == &gru ? 4 : 2;
+      const auto run = [&](const auto& in) {
+        const auto packed = rnn::pack_padded_sequence(in[0], lengths, false, false);
+        const auto [output, h_n] = (*module)(packed, in[1]);
+        return mg::cat({output.data().reshape({-1}), h_n.reshape({-1})}, 0);
+      };
+      test::check_gradients(
+          run, with_parameters(*module, {test::leaf({4, 3, 3}), test::leaf({states, 3, 3})}));
+    }
+  }
+}
+
 // ---- Metamorphic relations ------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(directions_of_a_bidirectional_gru_are_two_unidirectional_grus) {
@@ -227,6 +249,34 @@ BOOST_AUTO_TEST_CASE(directions_of_a_bidirectional_gru_are_two_unidirectional_gr
   test::check_close(output.narrow(2, hidden, hidden), reversed_in_time(reverse_output), 1e-12,
                     1e-12, "reverse output");
   test::check_close(h_n.select(0, 1), reverse_h_n.select(0, 0), 1e-12, 1e-12, "reverse h_n");
+}
+
+BOOST_AUTO_TEST_CASE(packed_batch_equals_each_sequence_alone) {
+  // GRU (2 layers, bidirectional) on a packed batch with lengths {2, 5, 3} (unsorted): each
+  // sequence's output and h_n are what the module gives for that sequence alone, and the
+  // padding after its end is 0
+  mg::manual_seed(13);
+  const std::int64_t hidden = 4;
+  nn::GRU gru(nn::GRUOptions(3, hidden).num_layers(2).bidirectional(true));
+  gru.to(mg::kFloat64);
+  const std::vector<std::int64_t> lengths{2, 5, 3};
+  const mg::Tensor x = mg::randn({5, 3, 3}, mg::kFloat64);
+  const mg::Tensor h0 = mg::randn({4, 3, hidden}, mg::kFloat64);
+  const auto [packed_output, h_n] = gru(rnn::pack_padded_sequence(x, lengths, false, false), h0);
+  const auto [output, output_lengths] = rnn::pad_packed_sequence(packed_output);  // (5, 3, 2H)
+  BOOST_CHECK(output_lengths.to_vector<std::int64_t>() == lengths);
+  for (std::int64_t b = 0; b < 3; ++b) {
+    BOOST_TEST_CONTEXT("sequence " << b) {
+      const std::int64_t length = lengths[static_cast<std::size_t>(b)];
+      const auto [alone, alone_h_n] =
+          gru(x.narrow(0, 0, length).narrow(1, b, 1), h0.narrow(1, b, 1));
+      test::check_close(output.narrow(0, 0, length).narrow(1, b, 1), alone, 1e-12, 1e-12, "output");
+      test::check_close(h_n.narrow(1, b, 1), alone_h_n, 1e-12, 1e-12, "h_n");
+      if (length < 5)
+        BOOST_CHECK(identical(output.narrow(0, length, 5 - length).select(1, b),
+                              mg::zeros({5 - length, 2 * hidden}, mg::kFloat64)));
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(dropout_with_one_layer_warns_once) {
@@ -385,6 +435,32 @@ BOOST_AUTO_TEST_CASE(last_output_is_last_hidden_state) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(padding_and_packing_sequences_of_different_lengths) {
+  // pad_sequence({a (4, 5), b (2, 5), c (3, 5)}, batch_first), pack_padded_sequence(padded,
+  // {4, 2, 3}, batch_first, enforce_sorted = false), gru(packed), pad_packed_sequence: output
+  // (3, 4, 7) with each sequence's last output equal to its h_n, zeros after its end
+  mg::manual_seed(14);
+  nn::GRU gru(nn::GRUOptions(5, 7).batch_first(true));
+  const std::vector<std::int64_t> lengths{4, 2, 3};
+  std::vector<mg::Tensor> sequences;
+  for (std::int64_t length : lengths) sequences.push_back(mg::randn({length, 5}));
+  const mg::Tensor padded = rnn::pad_sequence(sequences, /*batch_first=*/true);  // (3, 4, 5)
+  BOOST_CHECK(padded.shape() == (mg::Shape{3, 4, 5}));
+  const auto packed = rnn::pack_padded_sequence(padded, lengths, true, false);
+  const auto [packed_output, h_n] = gru(packed);
+  BOOST_CHECK(h_n.shape() == (mg::Shape{1, 3, 7}));
+  const auto [output, output_lengths] = rnn::pad_packed_sequence(packed_output, true);
+  BOOST_CHECK(output.shape() == (mg::Shape{3, 4, 7}));
+  BOOST_CHECK(output_lengths.to_vector<std::int64_t>() == lengths);
+  for (std::int64_t b = 0; b < 3; ++b) {
+    const std::int64_t length = lengths[static_cast<std::size_t>(b)];
+    BOOST_CHECK(identical(output.select(0, b).select(0, length - 1), h_n.select(0, 0).select(0, b)));
+    if (length < 4)
+      BOOST_CHECK(identical(output.select(0, b).narrow(0, length, 4 - length),
+                            mg::zeros({4 - length, 7})));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(empty_batch_and_empty_features_work_as_in_pytorch) {
   // GRU(10, 20)(x (5, 0, 10)) -> output (5, 0, 20), h_n (1, 0, 20); GRU(0, 20) on (5, 2, 0)
   // runs on the biases alone; GRUCell(10, 20)(x (0, 10)) -> (0, 20)
@@ -504,4 +580,47 @@ BOOST_AUTO_TEST_CASE(constructor_errors) {
   nn::GRU gru(3, 4);
   check_error_changes_nothing(gru, {}, [&] { gru.set_layer_implementation(nullptr); },
                               "set_layer_implementation: expected a layer implementation");
+}
+
+BOOST_AUTO_TEST_CASE(packed_input_errors_change_nothing) {
+  // RNN/GRU forward(packed, h0) with a bad packed input or h0, and pack_padded_sequence with bad
+  // lengths (tests/test_packing.cpp has every packing error): nothing changed
+  nn::GRU gru(2, 4);
+  const mg::Tensor x = mg::randn({5, 3, 2}).requires_grad_();
+  const rnn::PackedSequence packed = rnn::pack_padded_sequence(x, {5, 3, 2});
+  const auto check = [&](const rnn::PackedSequence& input, const mg::Tensor& h0,
+                         const std::string& fragment) {
+    std::vector<mg::Tensor> tensors{x, input.data()};
+    if (h0.defined()) tensors.push_back(h0);
+    check_error_changes_nothing(gru, tensors, [&] { gru(input, h0); }, fragment);
+  };
+  check(packed, mg::zeros({1, 2, 4}), "Expected hidden size (1, 3, 4), got [1, 2, 4]");
+  check(packed, mg::zeros({2, 3, 4}), "Expected hidden size (1, 3, 4), got [2, 3, 4]");
+  check(packed, mg::zeros({3, 4}), "For batched 3-D input, hx should also be 3-D but got 2-D tensor");
+  check(packed, mg::zeros({1, 3, 4}, mg::kFloat64),
+        "hx must have the type torch.float32, got type torch.float64");
+  check(rnn::pack_padded_sequence(mg::randn({5, 3, 3}), {5, 3, 2}), mg::Tensor(),
+        "input.size(-1) must be equal to input_size. Expected 2, got 3");
+  check(rnn::pack_padded_sequence(mg::randn({5, 3, 2, 1}), {5, 3, 2}), mg::Tensor(),
+        "input must have 2 dimensions, got 3");
+  check(rnn::pack_padded_sequence(mg::randn({5, 3, 2}, mg::kFloat64), {5, 3, 2}), mg::Tensor(),
+        "input must have the type torch.float32, got type torch.float64");
+  // Unsorted h0 batch order still has to match the batch size.
+  check(rnn::pack_padded_sequence(x, {2, 5, 3}, false, false), mg::zeros({1, 2, 4}),
+        "Expected hidden size (1, 3, 4), got [1, 2, 4]");
+
+  const auto check_packing = [&](const std::vector<std::int64_t>& lengths, bool enforce_sorted,
+                                 const std::string& fragment) {
+    check_error_changes_nothing(
+        gru, {x}, [&] { gru(rnn::pack_padded_sequence(x, lengths, false, enforce_sorted)); },
+        fragment);
+  };
+  check_packing({2, 5, 3}, true, "`lengths` array must be sorted in decreasing order when "
+                                 "`enforce_sorted` is True.");
+  check_packing({5, 0, 3}, false, "Length of all samples has to be greater than 0, but found an "
+                                  "element in 'lengths' that is <= 0");
+  check_packing({5, 3}, true, "Expected `len(lengths)` to be equal to batch_size, but got 2 "
+                              "(batch_size=3)");
+  check_packing({6, 3, 2}, true, "length 6 of sequence 0 is longer than the padded input's time "
+                                 "dimension (5)");
 }
