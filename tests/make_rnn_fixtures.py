@@ -49,9 +49,9 @@ The group rnn/CASE, CASE naming its options (gru_l2_bi_bias_bf_unsorted_h0):
                                                 batch_first, total_length=T): zeros in padding
     h_n                                         (L·D, B, H) or (L·D, H)
     w_output, w_h_n                             random, shaped like output and h_n
-    grad/NAME, grad_input, grad_h0              the gradients of
-                                                loss = (output ⊙ w_output).sum() + (h_n ⊙ w_h_n).sum()
-                                                for every parameter, the input and h0 (if given)
+    grad/NAME, grad_input, grad_h0              the gradients of every parameter, the input and
+                                                h0 (if given) for the loss
+                                                (output ⊙ w_output).sum() + (h_n ⊙ w_h_n).sum()
 
 The group repr: string repr/NAME is PyTorch's repr of one module of REPR_CASES (test_rnn.cpp
 has the same table); string repr/cases lists the NAMEs, one a line.

@@ -4,8 +4,9 @@
 // parameters in, runs PyTorch's input (and h0) and compares output, h_n and the gradients of
 // every parameter, the input and h0 for PyTorch's random loss weights, within 1e-6 in float64.
 // Also here: parameter names, shapes, order and initialisation, and reprs against PyTorch's text.
-// tests/test_rnn_properties.cpp has what needs no reference: gradcheck, metamorphic relations,
-// the newcomer's first steps and the errors. Read after nn/rnn.h and tests/test_module.cpp.
+// What needs no reference is in tests/test_rnn_properties.cpp (gradcheck, metamorphic
+// relations) and tests/test_rnn_usage.cpp (the first steps, the errors). Read after nn/rnn.h,
+// nn/utils/rnn.h and tests/test_module.cpp.
 #define BOOST_TEST_MODULE rnn
 #include <algorithm>
 #include <cmath>
@@ -75,7 +76,8 @@ void load_parameters(nn::Module& module, const test::Fixtures& fx, const std::st
 void check_parity(const mg::Tensor& actual, const mg::Tensor& expected, mg::Dtype dtype,
                   double tolerance, const std::string& what) {
   BOOST_REQUIRE_MESSAGE(actual.defined(), what << ": undefined");
-  BOOST_CHECK_MESSAGE(actual.dtype() == dtype, what << ": dtype " << mg::dtype_repr(actual.dtype()));
+  BOOST_CHECK_MESSAGE(actual.dtype() == dtype,
+                      what << ": dtype " << mg::dtype_repr(actual.dtype()));
   test::check_close(actual, expected, tolerance, tolerance, what);
 }
 
@@ -150,7 +152,7 @@ void check_cases(const std::string& form, mg::Dtype dtype = mg::kFloat64,
 
 }  // namespace
 
-// ---- Parity with PyTorch --------------------------------------------------------------------------
+// ---- Parity with PyTorch ------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(dense_input_matches_pytorch) {
   // RNN/GRU forward(input (T, B, I) or (B, T, I), h0 = {}) and backward
@@ -205,7 +207,7 @@ BOOST_AUTO_TEST_CASE(fixture_grid_covers_every_option_pair) {
     BOOST_CHECK_MESSAGE(partners.size() == 6u, option << " meets " << partners.size() << " of 6");
 }
 
-// ---- Parameters and reprs -------------------------------------------------------------------------
+// ---- Parameters and reprs -----------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(parameter_names_shapes_and_order) {
   // GRU(10, 20, num_layers 2, bidirectional) and the cells: PyTorch's names, shapes, order
@@ -301,7 +303,9 @@ BOOST_AUTO_TEST_CASE(reprs_match_pytorch) {
       {"gru_dropout_1e_5",
        [] { return std::make_unique<nn::GRU>(nn::GRUOptions(3, 4).num_layers(2).dropout(1e-5)); }},
       {"gru_dropout_third",
-       [] { return std::make_unique<nn::GRU>(nn::GRUOptions(3, 4).num_layers(2).dropout(1.0 / 3)); }},
+       [] {
+         return std::make_unique<nn::GRU>(nn::GRUOptions(3, 4).num_layers(2).dropout(1.0 / 3));
+       }},
       {"rnn_cell", [] { return std::make_unique<nn::RNNCell>(3, 4); }},
       {"rnn_cell_relu_no_bias",
        [] {
