@@ -28,7 +28,7 @@ The grid. The options of a recurrent layer are
 All 3·3·2·2·2·4·2 combinations would be 576 cases. Instead every one of the 18 combinations of
 (mode, num_layers, bidirectional) is taken, each with CASES_PER_CELL settings of the other options
 chosen greedily so that every pair of values of any two options occurs in some case (a pairwise
-covering design; main() asserts it). So every value of every option meets every mode and every
+covering design; design() asserts it). So every value of every option meets every mode and every
 layer count. Sizes are small: T ≤ 5 steps, B ≤ 3 sequences, I = 3, H = 4, all float64.
 
 The group rnn/CASE, CASE naming its options (gru_l2_bi_bias_bf_unsorted_h0):
