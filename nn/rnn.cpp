@@ -137,10 +137,7 @@ std::tuple<utils::rnn::PackedSequence, Tensor> RecurrentBase::forward(
     const utils::rnn::PackedSequence& input, const Tensor& hx) {
   const Tensor& data = input.data();                                       // (N, I)
   check(data.dim() == 2, "input must have 2 dimensions, got {}", data.dim());
-  check_input(data, hx);
-  if (hx.defined())
-    check(hx.dim() == 3, "For batched 3-D input, hx should also be 3-D but got {}-D tensor",
-          hx.dim());
+  check_input(data, hx);  // an h0 of the wrong rank fails initial_state's shape check, as in PyTorch
   const std::vector<std::int64_t>& batch_sizes = input.batch_size_list();
   check(!batch_sizes.empty(), "Expected sequence length to be larger than 0 in RNN");
 

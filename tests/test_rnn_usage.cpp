@@ -311,8 +311,7 @@ BOOST_AUTO_TEST_CASE(packed_input_errors_change_nothing) {
   };
   check(packed, mg::zeros({1, 2, 4}), "Expected hidden size (1, 3, 4), got [1, 2, 4]");
   check(packed, mg::zeros({2, 3, 4}), "Expected hidden size (1, 3, 4), got [2, 3, 4]");
-  check(packed, mg::zeros({3, 4}),
-        "For batched 3-D input, hx should also be 3-D but got 2-D tensor");
+  check(packed, mg::zeros({3, 4}), "Expected hidden size (1, 3, 4), got [3, 4]");  // PyTorch's words
   check(packed, mg::zeros({1, 3, 4}, mg::kFloat64),
         "hx must have the type torch.float32, got type torch.float64");
   check(rnn::pack_padded_sequence(mg::randn({5, 3, 3}), {5, 3, 2}), mg::Tensor(),
