@@ -27,7 +27,8 @@ void validate_adam(const Options& o) {
         nn::python_float(o.betas()[0]));
   check(o.betas()[1] >= 0 && o.betas()[1] < 1, "Invalid beta parameter at index 1: {}",
         nn::python_float(o.betas()[1]));
-  check(o.weight_decay() >= 0, "Invalid weight_decay value: {}", nn::python_float(o.weight_decay()));
+  check(o.weight_decay() >= 0, "Invalid weight_decay value: {}",
+        nn::python_float(o.weight_decay()));
 }
 
 template <class Options>
@@ -87,15 +88,17 @@ void adam_update(T* theta, const T* grad, T* m, T* v, T* v_max, std::int64_t n, 
   const T weight_decay = static_cast<T>(o.weight_decay());
   const T decay_factor = static_cast<T>(1 - o.lr() * o.weight_decay());
   const T eps = static_cast<T>(o.eps());
+  const bool maximize = o.maximize(), amsgrad = o.amsgrad();
+  const bool decoupled = decay == WeightDecay::kDecoupled;
   const bool l2 = decay == WeightDecay::kL2 && o.weight_decay() != 0;
   for (std::int64_t k = 0; k < n; ++k) {
-    T g = o.maximize() ? -grad[k] : grad[k];
-    if (decay == WeightDecay::kDecoupled) theta[k] *= decay_factor;
+    T g = maximize ? -grad[k] : grad[k];
+    if (decoupled) theta[k] *= decay_factor;
     if (l2) g = g + weight_decay * theta[k];
     m[k] = beta1 * m[k] + one_minus_beta1 * g;
     v[k] = beta2 * v[k] + one_minus_beta2 * g * g;
     T second_moment = v[k];
-    if (o.amsgrad()) {
+    if (amsgrad) {
       v_max[k] = std::max(v_max[k], v[k]);
       second_moment = v_max[k];
     }

@@ -273,12 +273,14 @@ void Optimizer::load_state_dict(const NamedTensors& state) {
         new_state[param.impl()]["step"] = entry.value.detach().clone();
       else
         mismatches.push_back(fmt::format("{}: expected a 0-d int64 tensor >= 0", *entry.full_name));
-    } else if (!is_floating(entry.value.dtype()) || entry.value.shape() != param.shape()) {
+    } else if (entry.value.shape() != param.shape()) {
       mismatches.push_back(fmt::format(
-          "size mismatch for {}: copying a {} tensor with shape {} from the state dict, the "
-          "parameter is {} with shape {}",
-          *entry.full_name, dtype_name(entry.value.dtype()), entry.value.shape(),
-          dtype_name(param.dtype()), param.shape()));
+          "size mismatch for {}: copying a tensor with shape {} from the state dict, the shape of "
+          "the parameter is {}",
+          *entry.full_name, entry.value.shape(), param.shape()));
+    } else if (!is_floating(entry.value.dtype())) {
+      mismatches.push_back(fmt::format("{}: expected a floating-point tensor, got {}",
+                                       *entry.full_name, dtype_name(entry.value.dtype())));
     } else {
       Tensor copy = empty(param.shape(), param.dtype());
       copy.copy_(entry.value);

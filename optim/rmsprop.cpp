@@ -22,7 +22,8 @@ void RMSpropOptions::validate() const {
   check(lr_ >= 0, "Invalid learning rate: {}", nn::python_float(lr_));
   check(eps_ >= 0, "Invalid epsilon value: {}", nn::python_float(eps_));
   check(momentum_ >= 0, "Invalid momentum value: {}", nn::python_float(momentum_));
-  check(weight_decay_ >= 0, "Invalid weight_decay value: {}", nn::python_float(weight_decay_));
+  check(weight_decay_ >= 0, "Invalid weight_decay value: {}",
+        nn::python_float(weight_decay_));
   check(alpha_ >= 0, "Invalid alpha value: {}", nn::python_float(alpha_));
 }
 
@@ -78,18 +79,20 @@ void rmsprop_update(T* theta, const T* grad, T* s, T* grad_avg, T* buf, std::int
   const T eps = static_cast<T>(o.eps());
   const T weight_decay = static_cast<T>(o.weight_decay());
   const T momentum = static_cast<T>(o.momentum());
+  const bool maximize = o.maximize(), centered = o.centered();
+  const bool decay = o.weight_decay() != 0, with_momentum = o.momentum() > 0;
   for (std::int64_t k = 0; k < n; ++k) {
-    T g = o.maximize() ? -grad[k] : grad[k];
-    if (o.weight_decay() != 0) g = g + weight_decay * theta[k];
+    T g = maximize ? -grad[k] : grad[k];
+    if (decay) g = g + weight_decay * theta[k];
     s[k] = alpha * s[k] + one_minus_alpha * g * g;
     T a;
-    if (o.centered()) {
+    if (centered) {
       grad_avg[k] = alpha * grad_avg[k] + one_minus_alpha * g;
       a = std::sqrt(s[k] - grad_avg[k] * grad_avg[k]) + eps;
     } else {
       a = std::sqrt(s[k]) + eps;
     }
-    if (o.momentum() > 0) {
+    if (with_momentum) {
       buf[k] = momentum * buf[k] + g / a;
       theta[k] -= lr * buf[k];
     } else {

@@ -19,7 +19,8 @@ std::unique_ptr<OptimizerOptions> SGDOptions::clone() const {
 void SGDOptions::validate() const {
   check(lr_ >= 0, "Invalid learning rate: {}", nn::python_float(lr_));
   check(momentum_ >= 0, "Invalid momentum value: {}", nn::python_float(momentum_));
-  check(weight_decay_ >= 0, "Invalid weight_decay value: {}", nn::python_float(weight_decay_));
+  check(weight_decay_ >= 0, "Invalid weight_decay value: {}",
+        nn::python_float(weight_decay_));
   check(!nesterov_ || (momentum_ > 0 && dampening_ == 0),
         "Nesterov momentum requires a momentum and zero dampening");
 }
@@ -71,12 +72,14 @@ void sgd_update(T* theta, const T* grad, T* buf, std::int64_t n, const SGDOption
   const T weight_decay = static_cast<T>(o.weight_decay());
   const T momentum = static_cast<T>(o.momentum());
   const T one_minus_dampening = static_cast<T>(1 - o.dampening());
+  const bool maximize = o.maximize(), nesterov = o.nesterov();
+  const bool decay = o.weight_decay() != 0, with_momentum = o.momentum() != 0;
   for (std::int64_t k = 0; k < n; ++k) {
-    T g = o.maximize() ? -grad[k] : grad[k];
-    if (o.weight_decay() != 0) g = g + weight_decay * theta[k];
-    if (o.momentum() != 0) {
+    T g = maximize ? -grad[k] : grad[k];
+    if (decay) g = g + weight_decay * theta[k];
+    if (with_momentum) {
       buf[k] = first_step ? g : momentum * buf[k] + one_minus_dampening * g;
-      g = o.nesterov() ? g + momentum * buf[k] : buf[k];
+      g = nesterov ? g + momentum * buf[k] : buf[k];
     }
     theta[k] -= lr * g;
   }
