@@ -20,16 +20,18 @@
 // of param_groups(), <i> the parameters within group <g> in their order:
 //
 //   state.<g>.<i>.step             0-d int64: the steps parameter i of group g has taken
+//                                  (Adam, AdamW, RMSprop; SGD does not count)
 //   state.<g>.<i>.<buffer>         its buffers ("exp_avg", ...), of its shape and dtype
 //   param_groups.<g>.<option>      0-d float64: each option of group g ("lr", "momentum",
 //                                  "betas.0", "betas.1", ...); flags ("nesterov") as 0 or 1
 //   param_groups.<g>.num_params    0-d int64: how many parameters group g holds
 //
 // A parameter without state has no state.* entries. These are PyTorch's state_dict() entries,
-// with a parameter named by its group and place instead of one index across all groups. The
-// tensors share memory with the optimizer's own state (as Module::state_dict() does), so save
-// them, or clone() them for a snapshot. A model and its optimizer go into one safetensors file
-// with the optimizer's entries under "optim." (see nn/serialize.h):
+// with a parameter named by its group and place instead of one index across all groups, and the
+// step an int64 where PyTorch keeps a float32. The tensors share memory with the optimizer's own
+// state (as Module::state_dict() does), so save them, or clone() them for a snapshot. A model
+// and its optimizer go into one safetensors file with the optimizer's entries under "optim."
+// (see nn/serialize.h):
 //
 //   auto tensors = model.state_dict();
 //   for (auto& [name, t] : opt.state_dict()) tensors.emplace_back("optim." + name, t);
