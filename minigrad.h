@@ -26,3 +26,7 @@
 #include "nn/linear.h"
 #include "nn/sequential.h"
 #include "nn/utils/rnn.h"
+#include "optim/adam.h"
+#include "optim/optimizer.h"
+#include "optim/rmsprop.h"
+#include "optim/sgd.h"
