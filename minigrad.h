@@ -26,3 +26,5 @@
 #include "nn/linear.h"
 #include "nn/sequential.h"
 #include "nn/utils/rnn.h"
+#include "nn/utils/clip_grad.h"
+#include "optim/lr_scheduler.h"
