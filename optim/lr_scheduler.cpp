@@ -22,7 +22,9 @@ namespace minigrad::optim {
 namespace {
 
 Tensor real(double value) { return from_vector(std::vector<double>{value}, Shape{}); }
-Tensor integer(std::int64_t value) { return from_vector(std::vector<std::int64_t>{value}, Shape{}); }
+Tensor integer(std::int64_t value) {
+  return from_vector(std::vector<std::int64_t>{value}, Shape{});
+}
 
 // Checks that `state` holds exactly the names of `expected` (the scheduler's own state_dict()),
 // each a defined tensor of the same dtype and shape, and throws with every difference in the
@@ -104,7 +106,7 @@ void check_groups(const Optimizer& optimizer, std::size_t expected, const std::s
 
 }  // namespace
 
-// ---- The epoch-driven schedulers ------------------------------------------------------------------
+// ---- The epoch-driven schedulers ----------------------------------------------------------------
 
 LRScheduler::LRScheduler(Optimizer& optimizer, std::string name)
     : optimizer_(optimizer), name_(std::move(name)), base_lrs_(lrs_of(optimizer)) {}
@@ -136,7 +138,7 @@ void LRScheduler::load_state_dict(const SchedulerState& state) {
   last_lr_ = per_group_at(state, "last_lr", last_lr_.size());
 }
 
-// ---- StepLR ---------------------------------------------------------------------------------------
+// ---- StepLR -------------------------------------------------------------------------------------
 
 // PyTorch divides by step_size at the first step() and fails there ("integer modulo by zero");
 // here the constructor refuses it, before anything changes.
@@ -165,7 +167,7 @@ void StepLR::load_options(const SchedulerState& state) {
   gamma_ = value_at<double>(state, "gamma");
 }
 
-// ---- ExponentialLR --------------------------------------------------------------------------------
+// ---- ExponentialLR ------------------------------------------------------------------------------
 
 ExponentialLR::ExponentialLR(Optimizer& optimizer, double gamma)
     : LRScheduler(optimizer, "ExponentialLR"), gamma_(gamma) {
@@ -186,7 +188,7 @@ void ExponentialLR::load_options(const SchedulerState& state) {
   gamma_ = value_at<double>(state, "gamma");
 }
 
-// ---- CosineAnnealingLR ----------------------------------------------------------------------------
+// ---- CosineAnnealingLR --------------------------------------------------------------------------
 
 // As StepLR's step_size, T_max = 0 would fail at PyTorch's first step().
 CosineAnnealingLR::CosineAnnealingLR(Optimizer& optimizer, std::int64_t T_max, double eta_min)
@@ -230,7 +232,7 @@ void CosineAnnealingLR::load_options(const SchedulerState& state) {
   eta_min_ = value_at<double>(state, "eta_min");
 }
 
-// ---- ReduceLROnPlateau ----------------------------------------------------------------------------
+// ---- ReduceLROnPlateau --------------------------------------------------------------------------
 
 namespace {
 
@@ -304,7 +306,8 @@ void ReduceLROnPlateau::step(const Tensor& metric) {
 // A NaN metric is never better.
 bool ReduceLROnPlateau::is_better(double metric) const {
   const bool rel = threshold_mode_ == ThresholdMode::Rel;
-  if (mode_ == Mode::Min) return rel ? metric < best_ * (1. - threshold_) : metric < best_ - threshold_;
+  if (mode_ == Mode::Min)
+    return rel ? metric < best_ * (1. - threshold_) : metric < best_ - threshold_;
   return rel ? metric > best_ * (threshold_ + 1.) : metric > best_ + threshold_;
 }
 

@@ -50,7 +50,8 @@ class Optimizer {
   virtual void step() = 0;
 
  protected:
-  Optimizer(std::vector<OptimizerParamGroup> param_groups, std::unique_ptr<OptimizerOptions> defaults)
+  Optimizer(std::vector<OptimizerParamGroup> param_groups,
+            std::unique_ptr<OptimizerOptions> defaults)
       : defaults_(std::move(defaults)) {
     for (OptimizerParamGroup& group : param_groups) add_param_group(std::move(group));
   }

@@ -78,7 +78,7 @@ def group_lrs(opt):
     return [group["lr"] for group in opt.param_groups]
 
 
-# ---- StepLR, ExponentialLR, CosineAnnealingLR ---------------------------------------------------
+# ---- StepLR, ExponentialLR, CosineAnnealingLR ----------------------------------------------------
 
 def write_schedule(w, at, lrs0, make):
     """Runs the scheduler `make(opt)` for STEPS steps (optimizer step first, as PyTorch asks)."""
@@ -145,7 +145,7 @@ def write_chained(w):
         w.tensor(at + "lrs", f64(lrs))
 
 
-# ---- ReduceLROnPlateau ------------------------------------------------------------------------
+# ---- ReduceLROnPlateau ---------------------------------------------------------------------------
 
 def plateau_metrics(mode):
     """A loss that improves for ten steps, then wanders on a plateau with two late improvements
@@ -217,7 +217,7 @@ def write_reduce_lr_on_plateau(w):
         w.tensor(at + "cooldown_counter", i64(cooldown))
 
 
-# ---- Gradient clipping ----------------------------------------------------------------------------
+# ---- Gradient clipping ---------------------------------------------------------------------------
 
 def parameters(dtypes, with_grad):
     """One parameter per dtype, of shapes (3, 4), (5,), (2, 2, 2), ..., each with a gradient

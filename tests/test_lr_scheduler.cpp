@@ -23,7 +23,7 @@ namespace {
 constexpr int kSteps = 45;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// ---- A trivial optimizer -------------------------------------------------------------------------
+// ---- A trivial optimizer ------------------------------------------------------------------------
 
 class PlainSGDOptions : public optim::OptimizerOptions {
  public:
@@ -75,7 +75,7 @@ void set_lrs(optim::Optimizer& optimizer, const std::vector<double>& lrs) {
   for (std::size_t g = 0; g < lrs.size(); ++g) optimizer.param_groups()[g].options().set_lr(lrs[g]);
 }
 
-// ---- Comparing with PyTorch ----------------------------------------------------------------------
+// ---- Comparing with PyTorch ---------------------------------------------------------------------
 
 // `actual` equals row `row` of PyTorch's (kSteps + 1, groups) lrs within 1e-12 relative.
 void check_lrs(const std::vector<double>& actual, const mg::Tensor& expected, int row,
@@ -148,7 +148,7 @@ void check_resume(const test::Fixtures& fx, const std::string& at,
   }
 }
 
-// ---- ReduceLROnPlateau from a fixture case -------------------------------------------------------
+// ---- ReduceLROnPlateau from a fixture case ------------------------------------------------------
 
 std::unique_ptr<optim::ReduceLROnPlateau> make_plateau(const test::Fixtures& fx,
                                                        const std::string& at,
@@ -182,7 +182,7 @@ void check_plateau_step(const test::Fixtures& fx, const std::string& at,
 
 }  // namespace
 
-// ---- The schedules ----------------------------------------------------------------------------------
+// ---- The schedules ------------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(step_lr_matches_pytorch) {
   // StepLR(optimizer, step_size, gamma = 0.1)
@@ -298,7 +298,7 @@ BOOST_AUTO_TEST_CASE(reduce_lr_on_plateau_defaults_and_tensor_metric) {
   }
 }
 
-// ---- Resuming ---------------------------------------------------------------------------------------
+// ---- Resuming -----------------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(epoch_schedulers_resume_from_their_state_dict) {
   // load_state_dict(state_dict()) midway: the remaining lrs are those of the uninterrupted run,
@@ -397,13 +397,13 @@ BOOST_AUTO_TEST_CASE(state_dict_names) {
                                             "last_lr.1:f"};
   BOOST_CHECK(names(optim::StepLR(optimizer, 3).state_dict()) == step_lr);
   const std::vector<std::string> plateau = {
-      "mode:i",  "factor:f", "patience:i",       "threshold:f",      "threshold_mode:i",
-      "cooldown:i", "min_lrs.0:f", "min_lrs.1:f", "eps:f",            "best:f",
-      "num_bad_epochs:i", "cooldown_counter:i", "last_epoch:i", "last_lr.0:f", "last_lr.1:f"};
+      "mode:i", "factor:f", "patience:i", "threshold:f", "threshold_mode:i", "cooldown:i",
+      "min_lrs.0:f", "min_lrs.1:f", "eps:f", "best:f", "num_bad_epochs:i", "cooldown_counter:i",
+      "last_epoch:i", "last_lr.0:f", "last_lr.1:f"};
   BOOST_CHECK(names(optim::ReduceLROnPlateau(optimizer).state_dict()) == plateau);
 }
 
-// ---- Errors -----------------------------------------------------------------------------------------
+// ---- Errors -------------------------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(constructor_errors) {
   // PyTorch's messages; StepLR and CosineAnnealingLR refuse at construction what PyTorch's first

@@ -2,10 +2,10 @@
 // detail (torch/nn/utils/clip_grad.py).
 //
 // clip_grad_norm_ takes the norm of every gradient on its own and then the norm of those norms,
-// as PyTorch does. For p ≠ 0 that is exactly the norm of all gradients concatenated, since
-// (Σ_k (Σ_i |g_ki|^p)^(p/p))^(1/p) = (Σ_k Σ_i |g_ki|^p)^(1/p), and likewise for the max and the
-// min; for p = 0 PyTorch's order gives the number of gradients that are not all zero, and so
-// does this one. Each gradient's norm is rounded to that gradient's dtype, as PyTorch computes
+// as PyTorch does. For p ≠ 0 that is the norm of all gradients concatenated, since
+// ‖g_k‖_p^p = Σ_i |g_ki|^p and so (Σ_k ‖g_k‖_p^p)^(1/p) = (Σ_k Σ_i |g_ki|^p)^(1/p), and the
+// same holds for the max and the min; for p = 0 PyTorch's order gives the number of gradients
+// that are not all zero, and so does this one. Each gradient's norm is rounded to that gradient's dtype, as PyTorch computes
 // it, and the total to the dtype the gradients promote to. Sums accumulate in double.
 //
 // Read after clip_grad.h; the optimizers (optim/) come next.

@@ -21,10 +21,12 @@
 namespace minigrad::nn::utils {
 
 // The norm of all the gradients together, as if concatenated into one vector g:
-//   ‖g‖_p = (Σ |g_i|^p)^(1/p), and ‖g‖_∞ = max |g_i| for norm_type = infinity,
-// after which every gradient is multiplied by min(1, max_norm / (‖g‖_p + 1e-6)): unchanged if
-// the norm is within max_norm, scaled down to (about) max_norm otherwise. Returns ‖g‖_p before
-// clipping, a 0-d tensor of the gradients' dtype (float32 0 when no parameter has a gradient).
+//   ‖g‖_p = (Σ |g_i|^p)^(1/p), and ‖g‖_∞ = max |g_i| for norm_type = infinity
+// (norm_type 0 and −∞ as PyTorch has them, see clip_grad.cpp), after which every gradient is
+// multiplied by min(1, max_norm / (‖g‖_p + 1e-6)): unchanged if the norm is within max_norm,
+// scaled down to (about) max_norm otherwise. Returns ‖g‖_p before clipping, a 0-d tensor of the
+// gradients' dtype (float64 if they mix float32 and float64; a float32 0 when no parameter has a
+// gradient).
 // With error_if_nonfinite, a NaN or infinite norm is an error before anything changes; without
 // it, as in PyTorch, the gradients are scaled by what the non-finite norm gives (NaN, or 0).
 Tensor clip_grad_norm_(const std::vector<Tensor>& parameters, double max_norm,
