@@ -30,3 +30,5 @@
 #include "optim/optimizer.h"
 #include "optim/rmsprop.h"
 #include "optim/sgd.h"
+#include "nn/utils/clip_grad.h"
+#include "optim/lr_scheduler.h"
