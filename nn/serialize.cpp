@@ -412,15 +412,8 @@ void copy_state(Module& module, const NamedTensors& state, const std::string& so
     if (!expected.contains(name)) unexpected.push_back(fmt::format("\"{}\"", name));
 
   // PyTorch's load_state_dict(strict=True): missing keys, unexpected keys, then each mismatch.
-  std::vector<std::string> errors;
-  if (!missing.empty())
-    errors.push_back(fmt::format("Missing key(s) in state_dict: {}. ", fmt::join(missing, ", ")));
-  if (!unexpected.empty())
-    errors.push_back(
-        fmt::format("Unexpected key(s) in state_dict: {}. ", fmt::join(unexpected, ", ")));
-  errors.insert(errors.end(), mismatches.begin(), mismatches.end());
-  check(errors.empty(), "Error(s) in loading state_dict for {}{}:\n\t{}", module.type_name(),
-        source, fmt::join(errors, "\n\t"));
+  check_state_dict_complete(fmt::format("state_dict for {}{}", module.type_name(), source), missing,
+                            unexpected, mismatches);
 
   NoGradGuard no_grad;  // parameters are leaves that require grad; a load is not part of a graph
   for (auto& [name, target] : targets) target.copy_(*given.at(name));
@@ -489,5 +482,18 @@ void load(Module& module, const std::string& path) {
 }
 
 void load_state_dict(Module& module, const NamedTensors& state) { copy_state(module, state, ""); }
+
+void check_state_dict_complete(const std::string& what, const std::vector<std::string>& missing,
+                               const std::vector<std::string>& unexpected,
+                               const std::vector<std::string>& mismatches) {
+  std::vector<std::string> errors;
+  if (!missing.empty())
+    errors.push_back(fmt::format("Missing key(s) in state_dict: {}. ", fmt::join(missing, ", ")));
+  if (!unexpected.empty())
+    errors.push_back(
+        fmt::format("Unexpected key(s) in state_dict: {}. ", fmt::join(unexpected, ", ")));
+  errors.insert(errors.end(), mismatches.begin(), mismatches.end());
+  check(errors.empty(), "Error(s) in loading {}:\n\t{}", what, fmt::join(errors, "\n\t"));
+}
 
 }  // namespace minigrad::nn

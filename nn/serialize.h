@@ -74,4 +74,14 @@ void save_tensors(const std::string& path, const NamedTensors& tensors,
 // Reads every tensor and the metadata of `path`, after checking the whole file.
 TensorFile load_tensors(const std::string& path);
 
+// The refusal every load_state_dict shares (modules, optimizers, schedulers), in PyTorch's words:
+//   Error(s) in loading <what>:
+//   	Missing key(s) in state_dict: "a", "b". 
+//   	Unexpected key(s) in state_dict: "c". 
+//   	<each mismatch>
+// with `what` such as "state_dict for GRU". Does nothing when all three lists are empty.
+void check_state_dict_complete(const std::string& what, const std::vector<std::string>& missing,
+                               const std::vector<std::string>& unexpected,
+                               const std::vector<std::string>& mismatches);
+
 }  // namespace minigrad::nn

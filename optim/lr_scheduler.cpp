@@ -17,6 +17,8 @@
 
 #include <fmt/format.h>
 
+#include "nn/serialize.h"
+
 namespace minigrad::optim {
 
 namespace {
@@ -55,15 +57,8 @@ void check_layout(const SchedulerState& state, const SchedulerState& expected,
   for (const auto& [name, t] : state)
     if (!names.contains(name)) unexpected.push_back(fmt::format("\"{}\"", name));
 
-  std::vector<std::string> errors;
-  if (!missing.empty())
-    errors.push_back(fmt::format("Missing key(s) in state_dict: {}. ", fmt::join(missing, ", ")));
-  if (!unexpected.empty())
-    errors.push_back(
-        fmt::format("Unexpected key(s) in state_dict: {}. ", fmt::join(unexpected, ", ")));
-  errors.insert(errors.end(), mismatches.begin(), mismatches.end());
-  check(errors.empty(), "Error(s) in loading state_dict for {}:\n\t{}", scheduler,
-        fmt::join(errors, "\n\t"));
+  nn::check_state_dict_complete(fmt::format("state_dict for {}", scheduler), missing, unexpected,
+                                mismatches);
 }
 
 // The value of the 0-d tensor `name` in a state that check_layout() has passed.

@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "core/autograd.h"
+#include "nn/serialize.h"
 
 namespace minigrad::optim {
 
@@ -288,15 +289,7 @@ void Optimizer::load_state_dict(const NamedTensors& state) {
     }
   }
 
-  std::vector<std::string> errors;
-  if (!missing.empty())
-    errors.push_back(fmt::format("Missing key(s) in state_dict: {}. ", fmt::join(missing, ", ")));
-  if (!unexpected.empty())
-    errors.push_back(
-        fmt::format("Unexpected key(s) in state_dict: {}. ", fmt::join(unexpected, ", ")));
-  errors.insert(errors.end(), mismatches.begin(), mismatches.end());
-  check(errors.empty(), "Error(s) in loading the optimizer's state_dict:\n\t{}",
-        fmt::join(errors, "\n\t"));
+  nn::check_state_dict_complete("the optimizer's state_dict", missing, unexpected, mismatches);
   for (const auto& group_options : options) group_options->validate();
 
   // 4. Everything checked: replace.
