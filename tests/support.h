@@ -2,12 +2,14 @@
 // comparisons that fail with a message naming the element, the expected and the actual value.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <string>
 #include <vector>
 
 #include <boost/test/unit_test.hpp>
+#include <fmt/format.h>
 
 #include "minigrad.h"
 
@@ -57,6 +59,58 @@ inline void check_close(const mg::Tensor& actual, const mg::Tensor& expected, do
       BOOST_ERROR(what << ": element " << i << " is " << a[i] << ", expected " << e[i]);
   }
   BOOST_CHECK_MESSAGE(reported == 0, what << ": " << reported << " elements differ");
+}
+
+// ---- Comparing with PyTorch's fixtures -----------------------------------------------------------
+
+// The largest finite magnitude in t (0 if there is none).
+inline double finite_max(const mg::Tensor& t) {
+  double max = 0;
+  for (double v : t.to(mg::kFloat64).to_vector<double>())
+    if (std::isfinite(v)) max = std::max(max, std::abs(v));
+  return max;
+}
+
+// Checks `actual` against PyTorch's `expected`: the same shape and dtype, and then
+//   - int64 and bool: every element equal;
+//   - floating point: nan where PyTorch has nan, the same infinity where it has one, and
+//     elsewhere |actual − expected| <= rtol · (|expected| + scale), with rtol 1e-12 for
+//     float64 and 1e-6 for float32 (about 16 float32 roundings).
+// `scale` is the magnitude of the numbers the result is computed from: an element that comes
+// out small by cancellation (a sum of large terms of both signs) can only be as exact as those
+// terms. Outputs pass their own largest magnitude; gradients also the upstream gradient's.
+inline void check_matches(const mg::Tensor& actual, const mg::Tensor& expected, double scale,
+                   const std::string& what) {
+  BOOST_REQUIRE_MESSAGE(actual.defined(), what << ": undefined");
+  BOOST_REQUIRE_MESSAGE(actual.shape() == expected.shape(),
+                        what << ": shape " << mg::shape_str(actual.shape()) << ", PyTorch has "
+                             << mg::shape_str(expected.shape()));
+  BOOST_REQUIRE_MESSAGE(actual.dtype() == expected.dtype(),
+                        what << ": dtype " << mg::dtype_repr(actual.dtype()) << ", PyTorch has "
+                             << mg::dtype_repr(expected.dtype()));
+  if (!mg::is_floating(expected.dtype())) {
+    const auto a = actual.to(mg::kInt64).to_vector<std::int64_t>();
+    const auto e = expected.to(mg::kInt64).to_vector<std::int64_t>();
+    for (std::size_t i = 0; i < a.size(); ++i)
+      BOOST_CHECK_MESSAGE(a[i] == e[i], what << ": element " << i << " is " << a[i]
+                                             << ", PyTorch has " << e[i]);
+    return;
+  }
+  const double rtol = expected.dtype() == mg::kFloat64 ? 1e-12 : 1e-6;
+  const auto a = actual.to(mg::kFloat64).to_vector<double>();
+  const auto e = expected.to(mg::kFloat64).to_vector<double>();
+  int wrong = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    bool ok;
+    if (std::isnan(e[i])) ok = std::isnan(a[i]);
+    else if (std::isinf(e[i])) ok = a[i] == e[i];
+    else ok = std::abs(a[i] - e[i]) <= rtol * (std::abs(e[i]) + scale);
+    if (!ok && wrong++ < 5)
+      BOOST_ERROR(what << ": element " << i << " is " << fmt::format("{:.17g}", a[i])
+                       << ", PyTorch has " << fmt::format("{:.17g}", e[i]));
+  }
+  BOOST_CHECK_MESSAGE(wrong == 0,
+                      what << ": " << wrong << " of " << a.size() << " elements differ");
 }
 
 // Checks that `statement` throws mg::Error whose message contains `fragment`.

@@ -43,34 +43,6 @@ std::string parameter_list(const nn::Module& module) {
   return fmt::format("{}", fmt::join(lines, "\n"));
 }
 
-// Checks `actual` against PyTorch's `expected` elementwise within rtol · (|expected| + scale),
-// rtol 1e-12 for float64 and 1e-6 for float32; `scale` is the magnitude of the numbers the
-// value is computed from (as in test_parity.cpp).
-void check_matches(const mg::Tensor& actual, const mg::Tensor& expected, double scale,
-                   const std::string& what) {
-  BOOST_REQUIRE_MESSAGE(actual.defined(), what << ": undefined");
-  BOOST_REQUIRE_MESSAGE(actual.shape() == expected.shape(),
-                        what << ": shape " << mg::shape_str(actual.shape()) << ", PyTorch has "
-                             << mg::shape_str(expected.shape()));
-  BOOST_REQUIRE_MESSAGE(actual.dtype() == expected.dtype(), what << ": dtype differs");
-  const double rtol = expected.dtype() == mg::kFloat64 ? 1e-12 : 1e-6;
-  const auto a = actual.to(mg::kFloat64).to_vector<double>();
-  const auto e = expected.to(mg::kFloat64).to_vector<double>();
-  int wrong = 0;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (!(std::abs(a[i] - e[i]) <= rtol * (std::abs(e[i]) + scale)) && wrong++ < 5)
-      BOOST_ERROR(what << ": element " << i << " is " << fmt::format("{:.17g}", a[i])
-                       << ", PyTorch has " << fmt::format("{:.17g}", e[i]));
-  BOOST_CHECK_MESSAGE(wrong == 0,
-                      what << ": " << wrong << " of " << a.size() << " elements differ");
-}
-
-double max_abs(const mg::Tensor& t) {
-  double max = 0;
-  for (double v : t.to(mg::kFloat64).to_vector<double>()) max = std::max(max, std::abs(v));
-  return max;
-}
-
 // Runs the fixture case NAME/f32 and NAME/f64 on `module`: loads PyTorch's parameters (after
 // checking their names, shapes and order), feeds PyTorch's input, backpropagates its upstream
 // gradient, and compares the output and the gradients of the input and every parameter.
@@ -91,16 +63,16 @@ void check_parity(M& module, const std::string& name) {
     const mg::Tensor upstream = fx.tensor(c + "/upstream");
     const mg::Tensor expected_y = fx.tensor(c + "/y");
     const mg::Tensor y = module(x);
-    check_matches(y, expected_y, max_abs(expected_y), c + "/y");
+    test::check_matches(y, expected_y, test::finite_max(expected_y), c + "/y");
     y.backward(upstream);
-    const auto scale = [&](const mg::Tensor& g) { return std::max(max_abs(g), max_abs(upstream)); };
+    const auto scale = [&](const mg::Tensor& g) { return std::max(test::finite_max(g), test::finite_max(upstream)); };
     if (mg::is_floating(x.dtype())) {
       const mg::Tensor g = fx.tensor(c + "/grad_x");
-      check_matches(x.grad(), g, scale(g), c + "/grad_x");
+      test::check_matches(x.grad(), g, scale(g), c + "/grad_x");
     }
     for (const auto& [pname, p] : module.named_parameters()) {
       const mg::Tensor g = fx.tensor(c + "/grad/" + pname);
-      check_matches(p.grad(), g, scale(g), c + "/grad/" + pname);
+      test::check_matches(p.grad(), g, scale(g), c + "/grad/" + pname);
     }
   }
 }

@@ -4,7 +4,7 @@
 //
 // Each case feeds PyTorch's own inputs, runs the loss, backpropagates PyTorch's upstream gradient
 // and compares: float64 within 1e-12 and float32 within 1e-6, relative to the size of the
-// numbers involved (check_matches says exactly how), the rule of test_parity.cpp.
+// numbers involved (test::check_matches in support.h says exactly how).
 #define BOOST_TEST_MODULE loss_parity
 #include <algorithm>
 #include <cmath>
@@ -19,44 +19,6 @@ namespace F = mg::nn::functional;
 namespace {
 
 constexpr mg::nn::Reduction kReductions[] = {mg::nn::kNone, mg::nn::kMean, mg::nn::kSum};
-
-double finite_max(const mg::Tensor& t) {
-  double max = 0;
-  for (double v : t.to(mg::kFloat64).to_vector<double>())
-    if (std::isfinite(v)) max = std::max(max, std::abs(v));
-  return max;
-}
-
-// `actual` has PyTorch's shape and dtype and agrees elementwise: nan where PyTorch has nan, the
-// same infinity, otherwise |actual − expected| <= rtol · (|expected| + scale), rtol 1e-12 for
-// float64 and 1e-6 for float32, `scale` the magnitude of the numbers the value comes from.
-void check_matches(const mg::Tensor& actual, const mg::Tensor& expected, double scale,
-                   const std::string& what) {
-  BOOST_REQUIRE_MESSAGE(actual.defined(), what << ": undefined");
-  BOOST_REQUIRE_MESSAGE(actual.shape() == expected.shape(),
-                        what << ": shape " << mg::shape_str(actual.shape()) << ", PyTorch has "
-                             << mg::shape_str(expected.shape()));
-  BOOST_REQUIRE_MESSAGE(actual.dtype() == expected.dtype(),
-                        what << ": dtype " << mg::dtype_repr(actual.dtype()) << ", PyTorch has "
-                             << mg::dtype_repr(expected.dtype()));
-  const double rtol = expected.dtype() == mg::kFloat64 ? 1e-12 : 1e-6;
-  const auto a = actual.to(mg::kFloat64).to_vector<double>();
-  const auto e = expected.to(mg::kFloat64).to_vector<double>();
-  int wrong = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    bool ok;
-    if (std::isnan(e[i]))
-      ok = std::isnan(a[i]);
-    else if (std::isinf(e[i]))
-      ok = a[i] == e[i];
-    else
-      ok = std::abs(a[i] - e[i]) <= rtol * (std::abs(e[i]) + scale);
-    if (!ok && wrong++ < 5)
-      BOOST_ERROR(what << ": element " << i << " is " << fmt::format("{:.17g}", a[i])
-                       << ", PyTorch has " << fmt::format("{:.17g}", e[i]));
-  }
-  BOOST_CHECK_MESSAGE(wrong == 0, what << ": " << wrong << " of " << a.size() << " differ");
-}
 
 // Runs every case of `group` through `loss` (which reads the options from the case) and
 // compares the output and the gradients of (output ⊙ upstream).sum() with PyTorch's.
@@ -77,16 +39,16 @@ void check_group(const std::string& group, Loss loss) {
         kReductions[fx.tensor(at + "reduction").item<std::int64_t>()];
     const mg::Tensor output = loss(fx, at, input, target, reduction);
     const mg::Tensor expected = fx.tensor(at + "output");
-    const double scale = std::max(finite_max(expected), finite_max(input));
-    check_matches(output, expected, scale, at + "output");
+    const double scale = std::max(test::finite_max(expected), test::finite_max(input));
+    test::check_matches(output, expected, scale, at + "output");
     const mg::Tensor upstream = fx.tensor(at + "upstream");
     output.backward(upstream);
     const double grad_scale =
-        std::max(finite_max(fx.tensor(at + "grad_input")), finite_max(upstream));
-    check_matches(input.grad(), fx.tensor(at + "grad_input"), grad_scale, at + "grad_input");
+        std::max(test::finite_max(fx.tensor(at + "grad_input")), test::finite_max(upstream));
+    test::check_matches(input.grad(), fx.tensor(at + "grad_input"), grad_scale, at + "grad_input");
     if (has("grad_target"))
-      check_matches(target.grad(), fx.tensor(at + "grad_target"),
-                    std::max(finite_max(fx.tensor(at + "grad_target")), finite_max(upstream)),
+      test::check_matches(target.grad(), fx.tensor(at + "grad_target"),
+                    std::max(test::finite_max(fx.tensor(at + "grad_target")), test::finite_max(upstream)),
                     at + "grad_target");
   }
 }

@@ -4,7 +4,7 @@
 //
 // Each case feeds PyTorch's own inputs, runs the op, backpropagates PyTorch's upstream gradient
 // and compares. float64 must agree within 1e-12, float32 within 1e-6, relative to the size of
-// the numbers involved (check_matches below says exactly how); integers and indices exactly.
+// the numbers involved (test::check_matches in support.h says exactly how); integers and indices exactly.
 #define BOOST_TEST_MODULE parity
 #include <algorithm>
 #include <cmath>
@@ -14,63 +14,13 @@
 
 namespace {
 
-// The largest finite magnitude in t (0 if there is none).
-double finite_max(const mg::Tensor& t) {
-  double max = 0;
-  for (double v : t.to(mg::kFloat64).to_vector<double>())
-    if (std::isfinite(v)) max = std::max(max, std::abs(v));
-  return max;
-}
-
-// Checks `actual` against PyTorch's `expected`: the same shape and dtype, and then
-//   - int64 and bool: every element equal;
-//   - floating point: nan where PyTorch has nan, the same infinity where it has one, and
-//     elsewhere |actual − expected| <= rtol · (|expected| + scale), with rtol 1e-12 for
-//     float64 and 1e-6 for float32 (about 16 float32 roundings).
-// `scale` is the magnitude of the numbers the result is computed from: an element that comes
-// out small by cancellation (a sum of large terms of both signs) can only be as exact as those
-// terms. Outputs pass their own largest magnitude; gradients also the upstream gradient's.
-void check_matches(const mg::Tensor& actual, const mg::Tensor& expected, double scale,
-                   const std::string& what) {
-  BOOST_REQUIRE_MESSAGE(actual.defined(), what << ": undefined");
-  BOOST_REQUIRE_MESSAGE(actual.shape() == expected.shape(),
-                        what << ": shape " << mg::shape_str(actual.shape()) << ", PyTorch has "
-                             << mg::shape_str(expected.shape()));
-  BOOST_REQUIRE_MESSAGE(actual.dtype() == expected.dtype(),
-                        what << ": dtype " << mg::dtype_repr(actual.dtype()) << ", PyTorch has "
-                             << mg::dtype_repr(expected.dtype()));
-  if (!mg::is_floating(expected.dtype())) {
-    const auto a = actual.to(mg::kInt64).to_vector<std::int64_t>();
-    const auto e = expected.to(mg::kInt64).to_vector<std::int64_t>();
-    for (std::size_t i = 0; i < a.size(); ++i)
-      BOOST_CHECK_MESSAGE(a[i] == e[i], what << ": element " << i << " is " << a[i]
-                                             << ", PyTorch has " << e[i]);
-    return;
-  }
-  const double rtol = expected.dtype() == mg::kFloat64 ? 1e-12 : 1e-6;
-  const auto a = actual.to(mg::kFloat64).to_vector<double>();
-  const auto e = expected.to(mg::kFloat64).to_vector<double>();
-  int wrong = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    bool ok;
-    if (std::isnan(e[i])) ok = std::isnan(a[i]);
-    else if (std::isinf(e[i])) ok = a[i] == e[i];
-    else ok = std::abs(a[i] - e[i]) <= rtol * (std::abs(e[i]) + scale);
-    if (!ok && wrong++ < 5)
-      BOOST_ERROR(what << ": element " << i << " is " << fmt::format("{:.17g}", a[i])
-                       << ", PyTorch has " << fmt::format("{:.17g}", e[i]));
-  }
-  BOOST_CHECK_MESSAGE(wrong == 0,
-                      what << ": " << wrong << " of " << a.size() << " elements differ");
-}
-
 void check_output(const mg::Tensor& actual, const mg::Tensor& expected, const std::string& what) {
-  check_matches(actual, expected, finite_max(expected), what);
+  test::check_matches(actual, expected, test::finite_max(expected), what);
 }
 
 void check_gradient(const mg::Tensor& actual, const mg::Tensor& expected,
                     const mg::Tensor& upstream, const std::string& what) {
-  check_matches(actual, expected, std::max(finite_max(expected), finite_max(upstream)), what);
+  test::check_matches(actual, expected, std::max(test::finite_max(expected), test::finite_max(upstream)), what);
 }
 
 // A fixture tensor as a fresh leaf that requires grad.
@@ -173,10 +123,10 @@ BOOST_AUTO_TEST_CASE(long_float32_reductions_match_pytorch) {
   // result is within 2e-7 of the exact sum, and so must ours be within 1e-6 of PyTorch's.
   const test::Fixtures fx("core.txt");
   const mg::Tensor x = fx.tensor("long_sum/f32/x");
-  check_matches(x.sum(), fx.tensor("long_sum/f32/sum_all"), 0, "long_sum/f32/sum_all");
-  check_matches(x.sum(1), fx.tensor("long_sum/f32/sum_dim1"), 0, "long_sum/f32/sum_dim1");
-  check_matches(x.mean(), fx.tensor("long_sum/f32/mean_all"), 0, "long_sum/f32/mean_all");
-  check_matches(x.mean(1), fx.tensor("long_sum/f32/mean_dim1"), 0, "long_sum/f32/mean_dim1");
+  test::check_matches(x.sum(), fx.tensor("long_sum/f32/sum_all"), 0, "long_sum/f32/sum_all");
+  test::check_matches(x.sum(1), fx.tensor("long_sum/f32/sum_dim1"), 0, "long_sum/f32/sum_dim1");
+  test::check_matches(x.mean(), fx.tensor("long_sum/f32/mean_all"), 0, "long_sum/f32/mean_all");
+  test::check_matches(x.mean(1), fx.tensor("long_sum/f32/mean_dim1"), 0, "long_sum/f32/mean_dim1");
 }
 
 BOOST_AUTO_TEST_CASE(max_along_a_dim_matches_pytorch) {
