@@ -10,8 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# gnuplot-nox draws the examples' loss curves (they write the CSV without it).
 packages=(g++ meson ninja-build pkg-config libfmt-dev libopenblas-dev libboost-test-dev
-          nlohmann-json3-dev)
+          nlohmann-json3-dev gnuplot-nox)
 
 missing=()
 for package in "${packages[@]}"; do
@@ -29,7 +30,7 @@ if ((${#missing[@]})); then
     exit 1
   fi
   "${sudo[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 flavour=${1:-release}
