@@ -6,6 +6,9 @@
 // the same explanations. Read this first; everything else in core/ uses it.
 #pragma once
 
+#include <iostream>
+#include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -28,6 +31,16 @@ class Error : public std::runtime_error {
 template <class... Args>
 void check(bool condition, fmt::format_string<Args...> format, Args&&... args) {
   if (!condition) throw Error(fmt::format(format, std::forward<Args>(args)...));
+}
+
+// Prints a warning on stderr the way Python's warnings module does by default: each distinct
+// message from each place once per program, so a warning in a training loop shows once.
+//   warn_once("GRU", "UserWarning: dropout option adds dropout after all but last ...");
+inline void warn_once(const std::string& where, const std::string& message) {
+  static std::mutex mutex;
+  static std::set<std::pair<std::string, std::string>> printed;  // (where, message)
+  const std::lock_guard<std::mutex> lock(mutex);
+  if (printed.emplace(where, message).second) std::cerr << message << '\n';
 }
 
 }  // namespace minigrad

@@ -10,9 +10,6 @@
 #include "nn/loss.h"
 
 #include <cmath>
-#include <iostream>
-#include <mutex>
-#include <set>
 #include <string>
 #include <utility>
 
@@ -24,8 +21,7 @@ namespace minigrad::nn {
 
 namespace {
 
-// PyTorch's warning for a target that is broadcast against the input of `op`. Python prints a
-// warning once for each distinct message from each place, and so does this.
+// PyTorch's warning for a target that is broadcast against the input of `op`.
 void warn_if_broadcast(const Tensor& input, const Tensor& target, const char* op) {
   if (input.shape() == target.shape()) return;
   const std::string message = fmt::format(
@@ -33,10 +29,7 @@ void warn_if_broadcast(const Tensor& input, const Tensor& target, const char* op
       "(torch.Size({})). This will likely lead to incorrect results due to broadcasting. Please "
       "ensure they have the same size.",
       target.shape(), input.shape());
-  static std::mutex mutex;
-  static std::set<std::pair<std::string, std::string>> printed;  // (op, message)
-  const std::lock_guard<std::mutex> lock(mutex);
-  if (printed.emplace(op, message).second) std::cerr << message << '\n';
+  warn_once(op, message);
 }
 
 // softplus(−x) = log(1 + exp(−x)), written as max(−x, 0) + log1p(exp(−|x|)) so that exp never

@@ -36,16 +36,12 @@ RecurrentBase::RecurrentBase(std::string type_name, const Config& config)
   check(config.dropout >= 0 && config.dropout <= 1,
         "dropout should be a number in range [0, 1] representing the probability of an element "
         "being zeroed");
-  if (config.dropout > 0 && config.num_layers == 1) {
-    static bool warned = false;  // once per program, as Python shows a warning once
-    if (!warned)
-      std::fprintf(stderr,
-                   "UserWarning: dropout option adds dropout after all but last recurrent layer, "
-                   "so non-zero dropout expects num_layers greater than 1, but got dropout=%s and "
-                   "num_layers=1\n",
-                   python_float(config.dropout).c_str());
-    warned = true;
-  }
+  if (config.dropout > 0 && config.num_layers == 1)
+    warn_once("RNNBase",
+              fmt::format("UserWarning: dropout option adds dropout after all but last recurrent "
+                          "layer, so non-zero dropout expects num_layers greater than 1, but got "
+                          "dropout={} and num_layers=1",
+                          python_float(config.dropout)));
 
   // PyTorch's order: for each layer, for each direction, w_ih, w_hh, b_ih, b_hh.
   const std::int64_t gates = gate_count(config.kind) * config.hidden_size;  // G·H rows
