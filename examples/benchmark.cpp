@@ -1,9 +1,9 @@
 // The benchmark: one training step of minigrad's recurrent layers against the same step in
 // PyTorch, at six fixed shapes, printed as one table.
 //
-//   build/examples/benchmark                            every shape, minigrad and PyTorch
-//   build/examples/benchmark --shapes S1,S3 --steps 5   a quick look at two shapes
-//   build/examples/benchmark --help                     every flag
+//   build/examples/rnn_benchmark                            every shape, minigrad and PyTorch
+//   build/examples/rnn_benchmark --shapes S1,S3 --steps 5   a quick look at two shapes
+//   build/examples/rnn_benchmark --help                     every flag
 //
 // What is measured. At each shape (S1..S6 below) both sides run the same training step on a
 // fixed random input: forward through nn::GRU or nn::RNN, a loss, backward to every parameter
@@ -101,8 +101,8 @@ std::int64_t tokens(const BenchShape& s) {  // N
 
 // FLOPs of one step, GEMMs only. Per layer, the forward multiplies N rows by W_ih (G·H, I_l) and
 // by W_hh (G·H, H): 2·N·G·H·(I_l + H); the backward does each product twice (the gradient with
-// respect to each factor), so 6·N·G·H·(I_l + H) in all. With I_0 = I and I_l = H above it, the L
-// layers sum to 6·G·N·H·(I + (2L − 1)·H): 18·T·B·H·(I + (2L − 1)·H) for a dense GRU.
+// respect to each factor), so 6·N·G·H·(I_l + H) in all. With I_0 = I and I_l = H above it, the
+// L layers sum to 6·G·N·H·(I + (2L − 1)·H): 18·T·B·H·(I + (2L − 1)·H) for a dense GRU.
 double flops(const BenchShape& s) {
   return 6.0 * static_cast<double>(gates(s) * tokens(s) * s.size) *
          static_cast<double>(s.size + (2 * s.L - 1) * s.size);
@@ -132,7 +132,7 @@ struct Options {
   const BenchShape* child = nullptr;  // --child S3: measure minigrad at S3 and print ms=...
 };
 
-const char* const kHelp = R"(usage: benchmark [flags]
+const char* const kHelp = R"(usage: rnn_benchmark [flags]
 Times one training step (forward, loss, backward) of minigrad's GRU and RNN against PyTorch's
 at the shapes S1..S6 and prints one table; docs/performance.md explains its columns.
   --shapes S1,S3     the shapes to run (default: all)
@@ -522,7 +522,8 @@ int run_benchmark(const Options& options) {
   if (options.torch) torch = probe_torch();
   if (torch)
     std::printf("PyTorch: %s, %d thread%s (its default); importing torch alone peaks at %.0f MB\n",
-                torch->version.c_str(), torch->threads, torch->threads == 1 ? "" : "s", torch->import_mb);
+                torch->version.c_str(), torch->threads, torch->threads == 1 ? "" : "s",
+                torch->import_mb);
   std::fflush(stdout);
 
   // First every child, while this process is still small (see run_process).
@@ -533,7 +534,8 @@ int run_benchmark(const Options& options) {
     const std::string warmup = std::to_string(options.warmup);
     std::vector<std::string> args{self, "--child", s->name, "--steps", steps, "--warmup", warmup,
                                   "--layer", options.composed ? "composed" : "fused"};
-    if (options.threads > 0) args.insert(args.end(), {"--threads", std::to_string(options.threads)});
+    if (options.threads > 0)
+      args.insert(args.end(), {"--threads", std::to_string(options.threads)});
     Row row{s, std::nullopt, std::nullopt};
     const ProcessResult ours = run_process(args);
     if (ours.ok) row.ours_ms = number_after(ours.output, "ms=");
@@ -544,17 +546,20 @@ int run_benchmark(const Options& options) {
       if (theirs.ok) row.torch_ms = number_after(theirs.output, "\"ms\": ");
       row.torch_mb = theirs.peak_mb;
     }
-    std::fprintf(stderr, "%s: minigrad %s ms, PyTorch %s ms\n", s->name,
-                 row.ours_ms ? ms_text(*row.ours_ms).c_str() : "failed",
-                 !torch ? "-" : row.torch_ms ? ms_text(*row.torch_ms).c_str() : "failed");
+    const auto ms_or_failed = [](std::optional<double> ms) {
+      return ms ? ms_text(*ms) + " ms" : std::string("failed");
+    };
+    std::string progress = std::string(s->name) + ": minigrad " + ms_or_failed(row.ours_ms);
+    if (torch) progress += ", PyTorch " + ms_or_failed(row.torch_ms);
+    std::fprintf(stderr, "%s\n", progress.c_str());
     rows.push_back(row);
   }
 
   // Then the yardsticks, in this process, at the thread count the children used.
   if (options.threads > 0) mg::set_num_threads(options.threads);
   const double sgemm_gflops = sgemm_rate(1024);
-  std::printf("sgemm: 1024×1024×1024 through cblas_sgemm, %d threads: %.1f GFLOP/s (median of 10)\n",
-              mg::get_num_threads(), sgemm_gflops);
+  std::printf("sgemm: 1024×1024×1024 through cblas_sgemm, %d threads: %.1f GFLOP/s "
+              "(median of 10)\n", mg::get_num_threads(), sgemm_gflops);
   for (Row& row : rows)
     row.floor_ms = gemm_floor_ms(*row.shape, options.warmup, steps_for(options, *row.shape));
 
@@ -603,10 +608,10 @@ int main(int argc, char** argv) {
     const Options options = parse_options(argc, argv);
     return options.child ? run_child(*options.child, options) : run_benchmark(options);
   } catch (const UsageError& e) {
-    std::fprintf(stderr, "benchmark: %s\n", e.message.c_str());
+    std::fprintf(stderr, "rnn_benchmark: %s\n", e.message.c_str());
     return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "benchmark: %s\n", e.what());
+    std::fprintf(stderr, "rnn_benchmark: %s\n", e.what());
     return 1;
   }
 }
