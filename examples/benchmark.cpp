@@ -23,17 +23,12 @@
 // memory; PyTorch's includes Python and torch's libraries, whose share the header states.
 // docs/performance.md explains every column at more length. Read after examples/demo.cpp.
 #include <cblas.h>
-#include <spawn.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <random>
@@ -42,12 +37,11 @@
 
 #include <fmt/core.h>
 
+#include "benchmark_support.h"
 #include "minigrad.h"
 
 namespace mg = minigrad;
 namespace rnn = minigrad::nn::utils::rnn;
-
-extern char** environ;
 
 namespace {
 
@@ -119,7 +113,8 @@ const BenchShape* find_shape(const std::string& name) {
   return nullptr;
 }
 
-// ---- Options ----------------------------------------------------------------------------------
+// ---- The options ------------------------------------------------------------------------------
+// Parsed from the flags, at the end of this file.
 
 struct Options {
   std::vector<const BenchShape*> shapes;
@@ -131,6 +126,297 @@ struct Options {
   bool markdown = false;
   const BenchShape* child = nullptr;  // --child S3: measure minigrad at S3 and print ms=...
 };
+
+int steps_for(const Options& options, const BenchShape& s) {
+  return options.steps.value_or(s.default_steps);
+}
+
+// ---- The training step (the child process) ----------------------------------------------------
+// The step, the same on both sides (benchmark_torch.py writes it in PyTorch):
+//   x        (B, T, I) float32 from N(0, 1), seed 0, requires grad
+//   S4       x packed with lengths(), enforce_sorted = false, inside the step (packing is part
+//            of the work, and its backward carries the gradient to x)
+//   forward  output (B, T, H), or the packed output's data (N, H), and h_n (L, B, H)
+//   loss     mean(output²) + mean(h_n²)
+//   backward to every parameter and to x, then every gradient is cleared (set to none)
+// No optimizer step: it would add the same elementwise update to both sides.
+
+std::unique_ptr<mg::nn::RecurrentBase> make_model(const BenchShape& s) {
+  if (s.gru)
+    return std::make_unique<mg::nn::GRU>(
+        mg::nn::GRUOptions(s.size, s.size).num_layers(s.L).batch_first(true));
+  return std::make_unique<mg::nn::RNN>(mg::nn::RNNOptions(s.size, s.size)
+                                           .num_layers(s.L)
+                                           .batch_first(true)
+                                           .nonlinearity(mg::nn::kTanh));
+}
+
+// Runs the step at shape s and prints "ms=<median>" on stdout, for the parent to read.
+int run_child(const BenchShape& s, const Options& options) {
+  if (options.threads > 0) mg::set_num_threads(options.threads);
+  mg::manual_seed(0);
+  const std::unique_ptr<mg::nn::RecurrentBase> model = make_model(s);
+  if (options.composed) model->set_layer_implementation(std::make_shared<mg::nn::ComposedLayer>());
+  mg::Tensor x = mg::randn({s.B, s.T, s.size}).requires_grad_();  // (B, T, I)
+  const std::vector<std::int64_t> lens = lengths(s);
+
+  const auto step = [&] {
+    mg::Tensor loss;
+    if (s.packed) {
+      const rnn::PackedSequence packed = rnn::pack_padded_sequence(x, lens, true, false);
+      const auto [output, h_n] = (*model)(packed);  // data (N, H), (L, B, H)
+      loss = output.data().pow(2).mean() + h_n.pow(2).mean();
+    } else {
+      const auto [output, h_n] = (*model)(x);       // (B, T, H), (L, B, H)
+      loss = output.pow(2).mean() + h_n.pow(2).mean();
+    }
+    loss.backward();
+    model->zero_grad();
+    x.set_grad(mg::Tensor());
+  };
+  std::printf("ms=%.6f\n", bench::median_ms(step, options.warmup, steps_for(options, s)));
+  return 0;
+}
+
+// ---- The yardsticks: sgemm rate and GEMM floor ------------------------------------------------
+
+// c (m×n) = op(a) · op(b), row-major contiguous, through cblas_sgemm. op(a) = aᵀ when a_t (a is
+// stored k×m), op(b) = bᵀ when b_t (b is stored n×k).
+void sgemm(bool a_t, bool b_t, std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
+           const float* b, float* c) {
+  cblas_sgemm(CblasRowMajor, a_t ? CblasTrans : CblasNoTrans, b_t ? CblasTrans : CblasNoTrans,
+              static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0F, a,
+              static_cast<int>(a_t ? m : k), b, static_cast<int>(b_t ? k : n), 0.0F, c,
+              static_cast<int>(n));
+}
+
+std::vector<float> random_buffer(std::int64_t size, std::mt19937& generator) {
+  std::uniform_real_distribution<float> uniform(-0.1F, 0.1F);
+  std::vector<float> buffer(static_cast<std::size_t>(size));
+  for (float& v : buffer) v = uniform(generator);
+  return buffer;
+}
+
+// GFLOP/s of a square n³ sgemm, median of 10 after 2 warm-ups: the rate no GEMM-bound step beats.
+double sgemm_rate(std::int64_t n) {
+  std::mt19937 generator(0);
+  const std::vector<float> a = random_buffer(n * n, generator), b = random_buffer(n * n, generator);
+  std::vector<float> c(static_cast<std::size_t>(n * n));
+  const auto product = [&] { sgemm(false, false, n, n, n, a.data(), b.data(), c.data()); };
+  const double ms = bench::median_ms(product, 2, 10);
+  return 2.0 * static_cast<double>(n * n * n) / (ms * 1e6);
+}
+
+// The GEMM floor: the step's matrix products alone, as an ideal schedule does them, each through
+// cblas_sgemm on buffers allocated once (the values do not matter, only the sizes do). With
+// GH = G·H, I_l the input size of layer l, and rows of step t at offset_t (b_t rows):
+//   forward, layer by layer:
+//     gi (N, GH)      = X_l (N, I_l) · W_ihᵀ                  all tokens at once
+//     gh (b_t, GH)    = h_{t−1} (b_t, H) · W_hhᵀ              per step
+//   backward, from the top layer down, with dG (N, GH) the gates' gradients of every step:
+//     dh (b_t, H)     = dG_t (b_t, GH) · W_hh                 per step, last step first
+//     dX_l (N, I_l)   = dG (N, GH) · W_ih
+//     dW_ih (GH, I_l) = dGᵀ (GH, N) · X_l (N, I_l)
+//     dW_hh (GH, H)   = dGᵀ (GH, N) · H_prev (N, H)
+// Nothing else is counted: no gate math, no allocation, no bookkeeping.
+struct FloorLayer {
+  std::int64_t in;                              // I_l
+  std::vector<float> w_ih, w_hh;                // (GH, I_l), (GH, H)
+  std::vector<float> grad_w_ih, grad_w_hh;      // the same shapes
+  std::vector<float> gates;                     // (N, GH): gi in forward, dG in backward
+  std::vector<float> output;                    // (N, H): h of every step
+  std::vector<float> grad_input;                // (N, I_l)
+};
+
+double gemm_floor_ms(const BenchShape& s, int warmup, int steps) {
+  const std::int64_t H = s.size, GH = gates(s) * s.size, N = tokens(s), B = s.B;
+  const std::vector<std::int64_t> sizes = batch_sizes(s);
+  std::vector<std::int64_t> offsets(sizes.size(), 0);  // offset_t
+  for (std::size_t t = 1; t < sizes.size(); ++t) offsets[t] = offsets[t - 1] + sizes[t - 1];
+
+  std::mt19937 generator(0);
+  const std::vector<float> x = random_buffer(N * s.size, generator);  // (N, I)
+  const std::vector<float> h0 = random_buffer(B * H, generator);      // (B, H)
+  std::vector<float> gh(static_cast<std::size_t>(B * GH)), dh(static_cast<std::size_t>(B * H));
+  std::vector<FloorLayer> layers;
+  for (std::int64_t l = 0; l < s.L; ++l) {
+    const std::int64_t in = l == 0 ? s.size : H;
+    layers.push_back({in, random_buffer(GH * in, generator), random_buffer(GH * H, generator),
+                      random_buffer(GH * in, generator), random_buffer(GH * H, generator),
+                      random_buffer(N * GH, generator), random_buffer(N * H, generator),
+                      random_buffer(N * in, generator)});
+  }
+  const auto input_of = [&](std::size_t l) {  // X_l
+    return l == 0 ? x.data() : layers[l - 1].output.data();
+  };
+  const auto h_prev = [&](const FloorLayer& layer, std::size_t t) {  // h_{t−1}, first b_t rows
+    return t == 0 ? h0.data() : layer.output.data() + offsets[t - 1] * H;
+  };
+
+  const auto schedule = [&] {
+    for (std::size_t l = 0; l < layers.size(); ++l) {
+      FloorLayer& layer = layers[l];
+      sgemm(false, true, N, GH, layer.in, input_of(l), layer.w_ih.data(), layer.gates.data());
+      for (std::size_t t = 0; t < sizes.size(); ++t)
+        sgemm(false, true, sizes[t], GH, H, h_prev(layer, t), layer.w_hh.data(), gh.data());
+    }
+    for (std::size_t l = layers.size(); l-- > 0;) {
+      FloorLayer& layer = layers[l];
+      for (std::size_t t = sizes.size(); t-- > 0;)
+        sgemm(false, false, sizes[t], H, GH, layer.gates.data() + offsets[t] * GH,
+              layer.w_hh.data(), dh.data());
+      sgemm(false, false, N, layer.in, GH, layer.gates.data(), layer.w_ih.data(),
+            layer.grad_input.data());
+      sgemm(true, false, GH, layer.in, N, layer.gates.data(), input_of(l),
+            layer.grad_w_ih.data());
+      sgemm(true, false, GH, H, N, layer.gates.data(), layer.output.data(),
+            layer.grad_w_hh.data());
+    }
+  };
+  return bench::median_ms(schedule, warmup, steps);
+}
+
+// ---- The machine ------------------------------------------------------------------------------
+
+std::string threads_text(int n) { return fmt::format("{} thread{}", n, n == 1 ? "" : "s"); }
+
+// PyTorch's version, thread count and the peak memory of a process that only imports torch;
+// nullopt, after saying why, when /usr/bin/python3 or torch is missing.
+struct TorchInfo {
+  std::string version;
+  int threads;
+  double import_mb;
+};
+
+std::optional<TorchInfo> probe_torch() {
+  if (access(kPython, X_OK) != 0) {
+    std::printf("PyTorch: not measured, %s is missing\n", kPython);
+    return std::nullopt;
+  }
+  const bench::ProcessResult probe = bench::run_process({kPython, kTorchScript, "--info"});
+  const std::optional<double> threads = bench::number_after(probe.output, "\"threads\": ");
+  if (!probe.ok || !threads) {
+    std::printf("PyTorch: not measured, %s %s --info failed (is python3-torch installed?)\n",
+                kPython, kTorchScript.c_str());
+    return std::nullopt;
+  }
+  return TorchInfo{bench::string_after(probe.output, "\"torch\": \""), static_cast<int>(*threads),
+                   probe.peak_mb};
+}
+
+// Prints the machine and the settings; returns what is known of PyTorch, if it is to be run.
+std::optional<TorchInfo> print_machine(const Options& options) {
+  std::printf("machine: %s, %ld cores\n", bench::cpu_model().c_str(),
+              sysconf(_SC_NPROCESSORS_ONLN));
+  std::printf("minigrad: %s%s, layer %s\n",
+              threads_text(options.threads > 0 ? options.threads : mg::get_num_threads()).c_str(),
+              options.threads > 0 ? "" : " (its default: every core)",
+              options.composed ? "composed (nn::ComposedLayer)" : "fused (the default)");
+  std::printf("OpenBLAS: %s\n", openblas_get_config());
+  std::optional<TorchInfo> torch;
+  if (options.torch) torch = probe_torch();
+  if (torch)
+    std::printf("PyTorch: %s, %s (its default); importing torch alone peaks at %.0f MB\n",
+                torch->version.c_str(), threads_text(torch->threads).c_str(), torch->import_mb);
+  std::fflush(stdout);
+  return torch;
+}
+
+// ---- The table --------------------------------------------------------------------------------
+
+struct Row {
+  const BenchShape* shape;
+  std::optional<double> ours_ms, torch_ms;  // nullopt: the child failed
+  double ours_mb = 0, torch_mb = 0, floor_ms = 0;
+};
+
+std::string ms_text(double ms) {
+  return fmt::format("{:.{}f}", ms, ms < 10 ? 2 : ms < 100 ? 1 : 0);  // three digits or more
+}
+
+// The two children of one shape: this program with --child, and benchmark_torch.py.
+Row measure(const BenchShape& s, const Options& options, bool torch) {
+  const std::string steps = std::to_string(steps_for(options, s));
+  const std::string warmup = std::to_string(options.warmup);
+  std::vector<std::string> args{bench::self_path(), "--child", s.name, "--steps", steps,
+                                "--warmup", warmup, "--layer",
+                                options.composed ? "composed" : "fused"};
+  if (options.threads > 0) args.insert(args.end(), {"--threads", std::to_string(options.threads)});
+  Row row{&s, std::nullopt, std::nullopt};
+  const bench::ProcessResult ours = bench::run_process(args);
+  if (ours.ok) row.ours_ms = bench::number_after(ours.output, "ms=");
+  row.ours_mb = ours.peak_mb;
+  if (torch) {
+    const bench::ProcessResult theirs = bench::run_process(
+        {kPython, kTorchScript, "--shape", s.name, "--steps", steps, "--warmup", warmup});
+    if (theirs.ok) row.torch_ms = bench::number_after(theirs.output, "\"ms\": ");
+    row.torch_mb = theirs.peak_mb;
+  }
+  const auto ms_or_failed = [](std::optional<double> ms) {
+    return ms ? ms_text(*ms) + " ms" : std::string("failed");
+  };
+  std::string progress = std::string(s.name) + ": minigrad " + ms_or_failed(row.ours_ms);
+  if (torch) progress += ", PyTorch " + ms_or_failed(row.torch_ms);
+  std::fprintf(stderr, "%s\n", progress.c_str());
+  return row;
+}
+
+// The table's cells, header first; PyTorch's columns only when it ran.
+std::vector<std::vector<std::string>> table_cells(const std::vector<Row>& rows, bool torch,
+                                                  double sgemm_gflops) {
+  std::vector<std::string> header{"shape", "layer", "minigrad ms"};
+  if (torch) header.insert(header.end(), {"PyTorch ms", "speedup"});
+  header.insert(header.end(), {"GFLOP/s", "of sgemm", "floor ms", "/floor", "minigrad MB"});
+  if (torch) header.push_back("PyTorch MB");
+  std::vector<std::vector<std::string>> cells{header};
+  const std::string none = "-";
+  for (const Row& row : rows) {
+    const std::optional<double> ours = row.ours_ms, theirs = row.torch_ms;
+    const double gflops = ours ? flops(*row.shape) / (*ours * 1e6) : 0.0;
+    std::vector<std::string> line{row.shape->name, describe(*row.shape),
+                                  ours ? ms_text(*ours) : "failed"};
+    if (torch) {
+      line.push_back(theirs ? ms_text(*theirs) : "failed");
+      line.push_back(ours && theirs ? fmt::format("{:.2f}×", *theirs / *ours) : none);
+    }
+    line.push_back(ours ? fmt::format("{:.1f}", gflops) : none);
+    line.push_back(ours ? fmt::format("{:.0f}%", 100 * gflops / sgemm_gflops) : none);
+    line.push_back(ms_text(row.floor_ms));
+    line.push_back(ours ? fmt::format("{:.2f}", *ours / row.floor_ms) : none);
+    line.push_back(fmt::format("{:.0f}", row.ours_mb));
+    if (torch) line.push_back(fmt::format("{:.0f}", row.torch_mb));
+    cells.push_back(line);
+  }
+  return cells;
+}
+
+int run_benchmark(const Options& options) {
+  const std::optional<TorchInfo> torch = print_machine(options);
+
+  // First every child, while this process is still small: a child's peak memory includes this
+  // process's at the moment the child starts (see bench::run_process).
+  std::vector<Row> rows;
+  for (const BenchShape* s : options.shapes)
+    rows.push_back(measure(*s, options, torch.has_value()));
+
+  // Then the yardsticks, in this process, at the thread count the children used.
+  if (options.threads > 0) mg::set_num_threads(options.threads);
+  const double sgemm_gflops = sgemm_rate(1024);
+  std::printf("sgemm: 1024×1024×1024 through cblas_sgemm, %s: %.1f GFLOP/s (median of 10)\n\n",
+              threads_text(mg::get_num_threads()).c_str(), sgemm_gflops);
+  for (Row& row : rows)
+    row.floor_ms = gemm_floor_ms(*row.shape, options.warmup, steps_for(options, *row.shape));
+
+  bench::print_table(table_cells(rows, torch.has_value(), sgemm_gflops), 2, options.markdown);
+  for (const Row& row : rows)
+    if (row.shape->packed)
+      std::printf("\n%s: FLOPs counted on its N = %lld real tokens in place of T·B = %lld.\n",
+                  row.shape->name, static_cast<long long>(tokens(*row.shape)),
+                  static_cast<long long>(row.shape->T * row.shape->B));
+  return 0;
+}
+
+// ---- The flags --------------------------------------------------------------------------------
 
 const char* const kHelp = R"(usage: rnn_benchmark [flags]
 Times one training step (forward, loss, backward) of minigrad's GRU and RNN against PyTorch's
@@ -203,397 +489,6 @@ Options parse_options(int argc, char** argv) {
   if (options.shapes.empty())
     for (const BenchShape& s : kShapes) options.shapes.push_back(&s);
   return options;
-}
-
-int steps_for(const Options& options, const BenchShape& s) {
-  return options.steps.value_or(s.default_steps);
-}
-
-// The median of `steps` timed calls of fn, after `warmup` untimed ones, in milliseconds.
-template <class Fn>
-double median_ms(Fn&& fn, int warmup, int steps) {
-  for (int i = 0; i < warmup; ++i) fn();
-  std::vector<double> times;
-  for (int i = 0; i < steps; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    fn();
-    const std::chrono::duration<double, std::milli> elapsed =
-        std::chrono::steady_clock::now() - start;
-    times.push_back(elapsed.count());
-  }
-  std::sort(times.begin(), times.end());
-  const std::size_t mid = times.size() / 2;
-  return times.size() % 2 == 1 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
-}
-
-// ---- The training step (the child process) ----------------------------------------------------
-// The step, the same on both sides (benchmark_torch.py writes it in PyTorch):
-//   x        (B, T, I) float32 from N(0, 1), seed 0, requires grad
-//   S4       x packed with lengths(), enforce_sorted = false, inside the step (packing is part
-//            of the work, and its backward carries the gradient to x)
-//   forward  output (B, T, H), or the packed output's data (N, H), and h_n (L, B, H)
-//   loss     mean(output²) + mean(h_n²)
-//   backward to every parameter and to x, then every gradient is cleared (set to none)
-// No optimizer step: it would add the same elementwise update to both sides.
-
-std::unique_ptr<mg::nn::RecurrentBase> make_model(const BenchShape& s) {
-  if (s.gru)
-    return std::make_unique<mg::nn::GRU>(
-        mg::nn::GRUOptions(s.size, s.size).num_layers(s.L).batch_first(true));
-  return std::make_unique<mg::nn::RNN>(mg::nn::RNNOptions(s.size, s.size)
-                                           .num_layers(s.L)
-                                           .batch_first(true)
-                                           .nonlinearity(mg::nn::kTanh));
-}
-
-// Runs the step at shape s and prints "ms=<median>" on stdout, for the parent to read.
-int run_child(const BenchShape& s, const Options& options) {
-  if (options.threads > 0) mg::set_num_threads(options.threads);
-  mg::manual_seed(0);
-  const std::unique_ptr<mg::nn::RecurrentBase> model = make_model(s);
-  if (options.composed) model->set_layer_implementation(std::make_shared<mg::nn::ComposedLayer>());
-  mg::Tensor x = mg::randn({s.B, s.T, s.size}).requires_grad_();  // (B, T, I)
-  const std::vector<std::int64_t> lens = lengths(s);
-
-  const auto step = [&] {
-    mg::Tensor loss;
-    if (s.packed) {
-      const rnn::PackedSequence packed = rnn::pack_padded_sequence(x, lens, true, false);
-      const auto [output, h_n] = (*model)(packed);  // data (N, H), (L, B, H)
-      loss = output.data().pow(2).mean() + h_n.pow(2).mean();
-    } else {
-      const auto [output, h_n] = (*model)(x);       // (B, T, H), (L, B, H)
-      loss = output.pow(2).mean() + h_n.pow(2).mean();
-    }
-    loss.backward();
-    model->zero_grad();
-    x.set_grad(mg::Tensor());
-  };
-  std::printf("ms=%.6f\n", median_ms(step, options.warmup, steps_for(options, s)));
-  return 0;
-}
-
-// ---- The yardsticks: sgemm rate and GEMM floor ------------------------------------------------
-
-// c (m×n) = op(a) · op(b), row-major contiguous, through cblas_sgemm. op(a) = aᵀ when a_t (a is
-// stored k×m), op(b) = bᵀ when b_t (b is stored n×k).
-void sgemm(bool a_t, bool b_t, std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
-           const float* b, float* c) {
-  cblas_sgemm(CblasRowMajor, a_t ? CblasTrans : CblasNoTrans, b_t ? CblasTrans : CblasNoTrans,
-              static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0F, a,
-              static_cast<int>(a_t ? m : k), b, static_cast<int>(b_t ? k : n), 0.0F, c,
-              static_cast<int>(n));
-}
-
-std::vector<float> random_buffer(std::int64_t size, std::mt19937& generator) {
-  std::uniform_real_distribution<float> uniform(-0.1F, 0.1F);
-  std::vector<float> buffer(static_cast<std::size_t>(size));
-  for (float& v : buffer) v = uniform(generator);
-  return buffer;
-}
-
-// GFLOP/s of a square n³ sgemm, median of 10 after 2 warm-ups: the rate no GEMM-bound step beats.
-double sgemm_rate(std::int64_t n) {
-  std::mt19937 generator(0);
-  const std::vector<float> a = random_buffer(n * n, generator), b = random_buffer(n * n, generator);
-  std::vector<float> c(static_cast<std::size_t>(n * n));
-  const double ms = median_ms([&] { sgemm(false, false, n, n, n, a.data(), b.data(), c.data()); },
-                              2, 10);
-  return 2.0 * static_cast<double>(n * n * n) / (ms * 1e6);
-}
-
-// The GEMM floor: the step's matrix products alone, as an ideal schedule does them, each through
-// cblas_sgemm on buffers allocated once (the values do not matter, only the sizes do). With
-// GH = G·H, I_l the input size of layer l, and rows of step t at offset_t (b_t rows):
-//   forward, layer by layer:
-//     gi (N, GH)      = X_l (N, I_l) · W_ihᵀ                  all tokens at once
-//     gh (b_t, GH)    = h_{t−1} (b_t, H) · W_hhᵀ              per step
-//   backward, from the top layer down, with dG (N, GH) the gates' gradients of every step:
-//     dh (b_t, H)     = dG_t (b_t, GH) · W_hh                 per step, last step first
-//     dX_l (N, I_l)   = dG (N, GH) · W_ih
-//     dW_ih (GH, I_l) = dGᵀ (GH, N) · X_l (N, I_l)
-//     dW_hh (GH, H)   = dGᵀ (GH, N) · H_prev (N, H)
-// Nothing else is counted: no gate math, no allocation, no bookkeeping.
-struct FloorLayer {
-  std::int64_t in;                              // I_l
-  std::vector<float> w_ih, w_hh;                // (GH, I_l), (GH, H)
-  std::vector<float> grad_w_ih, grad_w_hh;      // the same shapes
-  std::vector<float> gates;                     // (N, GH): gi in forward, dG in backward
-  std::vector<float> output;                    // (N, H): h of every step
-  std::vector<float> grad_input;                // (N, I_l)
-};
-
-double gemm_floor_ms(const BenchShape& s, int warmup, int steps) {
-  const std::int64_t H = s.size, GH = gates(s) * s.size, N = tokens(s), B = s.B;
-  const std::vector<std::int64_t> sizes = batch_sizes(s);
-  std::vector<std::int64_t> offsets(sizes.size(), 0);  // offset_t
-  for (std::size_t t = 1; t < sizes.size(); ++t) offsets[t] = offsets[t - 1] + sizes[t - 1];
-
-  std::mt19937 generator(0);
-  const std::vector<float> x = random_buffer(N * s.size, generator);  // (N, I)
-  const std::vector<float> h0 = random_buffer(B * H, generator);      // (B, H)
-  std::vector<float> gh(static_cast<std::size_t>(B * GH)), dh(static_cast<std::size_t>(B * H));
-  std::vector<FloorLayer> layers;
-  for (std::int64_t l = 0; l < s.L; ++l) {
-    const std::int64_t in = l == 0 ? s.size : H;
-    layers.push_back({in, random_buffer(GH * in, generator), random_buffer(GH * H, generator),
-                      random_buffer(GH * in, generator), random_buffer(GH * H, generator),
-                      random_buffer(N * GH, generator), random_buffer(N * H, generator),
-                      random_buffer(N * in, generator)});
-  }
-  const auto input_of = [&](std::size_t l) {  // X_l
-    return l == 0 ? x.data() : layers[l - 1].output.data();
-  };
-  const auto h_prev = [&](const FloorLayer& layer, std::size_t t) {  // h_{t−1}, first b_t rows
-    return t == 0 ? h0.data() : layer.output.data() + offsets[t - 1] * H;
-  };
-
-  const auto schedule = [&] {
-    for (std::size_t l = 0; l < layers.size(); ++l) {
-      FloorLayer& layer = layers[l];
-      sgemm(false, true, N, GH, layer.in, input_of(l), layer.w_ih.data(), layer.gates.data());
-      for (std::size_t t = 0; t < sizes.size(); ++t)
-        sgemm(false, true, sizes[t], GH, H, h_prev(layer, t), layer.w_hh.data(), gh.data());
-    }
-    for (std::size_t l = layers.size(); l-- > 0;) {
-      FloorLayer& layer = layers[l];
-      for (std::size_t t = sizes.size(); t-- > 0;)
-        sgemm(false, false, sizes[t], H, GH, layer.gates.data() + offsets[t] * GH,
-              layer.w_hh.data(), dh.data());
-      sgemm(false, false, N, layer.in, GH, layer.gates.data(), layer.w_ih.data(),
-            layer.grad_input.data());
-      sgemm(true, false, GH, layer.in, N, layer.gates.data(), input_of(l),
-            layer.grad_w_ih.data());
-      sgemm(true, false, GH, H, N, layer.gates.data(), layer.output.data(),
-            layer.grad_w_hh.data());
-    }
-  };
-  return median_ms(schedule, warmup, steps);
-}
-
-// ---- Child processes --------------------------------------------------------------------------
-
-struct ProcessResult {
-  bool ok = false;       // started, and exited with status 0
-  std::string output;    // its stdout
-  double peak_mb = 0.0;  // its peak resident memory, ru_maxrss from wait4
-};
-
-// Runs argv[0] (a path) with the arguments after it, reads its stdout to the end and waits for
-// it. Linux carries the parent's high-water mark of resident memory into ru_maxrss when the
-// child calls exec, so the children all run before this process allocates anything large.
-ProcessResult run_process(const std::vector<std::string>& args) {
-  ProcessResult result;
-  int pipe_fds[2];
-  if (pipe(pipe_fds) != 0) return result;
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
-  posix_spawn_file_actions_addclose(&actions, pipe_fds[1]);
-  std::vector<char*> argv;
-  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  close(pipe_fds[1]);
-  if (spawned == 0) {
-    char chunk[4096];
-    for (ssize_t n; (n = read(pipe_fds[0], chunk, sizeof chunk)) > 0;)
-      result.output.append(chunk, static_cast<std::size_t>(n));
-    int status = 0;
-    rusage usage{};
-    if (wait4(pid, &status, 0, &usage) == pid) {
-      result.ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-      result.peak_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB
-    }
-  }
-  close(pipe_fds[0]);
-  return result;
-}
-
-// The number after `key` in a child's output: "ms=" in ours, "\"ms\": " in the one-line JSON
-// object benchmark_torch.py prints (a flat object of strings and numbers, nothing more).
-std::optional<double> number_after(const std::string& text, const std::string& key) {
-  const std::size_t at = text.find(key);
-  if (at == std::string::npos) return std::nullopt;
-  const char* start = text.c_str() + at + key.size();
-  char* end = nullptr;
-  const double value = std::strtod(start, &end);
-  if (end == start) return std::nullopt;
-  return value;
-}
-
-std::string string_after(const std::string& text, const std::string& key) {
-  const std::size_t at = text.find(key);
-  if (at == std::string::npos) return "?";
-  const std::size_t start = at + key.size(), end = text.find('"', start);
-  return text.substr(start, end - start);
-}
-
-std::string self_path() {
-  std::vector<char> path(4096);
-  const ssize_t n = readlink("/proc/self/exe", path.data(), path.size());
-  return n > 0 ? std::string(path.data(), static_cast<std::size_t>(n)) : "";
-}
-
-// ---- The machine ------------------------------------------------------------------------------
-
-std::string cpu_model() {
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  for (std::string line; std::getline(cpuinfo, line);)
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  return "unknown CPU";
-}
-
-// PyTorch's version, thread count and the peak memory of a process that only imports torch;
-// nullopt, after saying why, when /usr/bin/python3 or torch is missing.
-struct TorchInfo {
-  std::string version;
-  int threads;
-  double import_mb;
-};
-
-std::optional<TorchInfo> probe_torch() {
-  if (access(kPython, X_OK) != 0) {
-    std::printf("PyTorch: not measured, %s is missing\n", kPython);
-    return std::nullopt;
-  }
-  const ProcessResult probe = run_process({kPython, kTorchScript, "--info"});
-  const std::optional<double> threads = number_after(probe.output, "\"threads\": ");
-  if (!probe.ok || !threads) {
-    std::printf("PyTorch: not measured, %s %s --info failed (is python3-torch installed?)\n",
-                kPython, kTorchScript.c_str());
-    return std::nullopt;
-  }
-  return TorchInfo{string_after(probe.output, "\"torch\": \""), static_cast<int>(*threads),
-                   probe.peak_mb};
-}
-
-// ---- The table --------------------------------------------------------------------------------
-
-struct Row {
-  const BenchShape* shape;
-  std::optional<double> ours_ms, torch_ms;
-  double ours_mb = 0, torch_mb = 0, floor_ms = 0;
-};
-
-std::string ms_text(double ms) {
-  return fmt::format("{:.{}f}", ms, ms < 10 ? 2 : ms < 100 ? 1 : 0);  // three digits or more
-}
-
-// Aligned text, or a markdown table; the first two columns left-aligned, the rest right.
-void print_table(const std::vector<std::vector<std::string>>& cells, bool markdown) {
-  std::vector<std::size_t> widths(cells[0].size(), 0);
-  const auto width = [](const std::string& s) {  // columns on screen: UTF-8 continuation bytes
-    return static_cast<std::size_t>(                // take none
-        std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
-  };
-  for (const auto& row : cells)
-    for (std::size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], width(row[c]));
-  for (std::size_t r = 0; r < cells.size(); ++r) {
-    std::string line = markdown ? "|" : "";
-    for (std::size_t c = 0; c < cells[r].size(); ++c) {
-      const std::string pad(widths[c] - width(cells[r][c]), ' ');
-      const std::string cell = c < 2 ? cells[r][c] + pad : pad + cells[r][c];
-      line += markdown ? " " + cell + " |" : (c == 0 ? "" : "  ") + cell;
-    }
-    std::printf("%s\n", line.c_str());
-    if (r == 0 && markdown) {  // the rule under the header: |:---|---:| says left or right
-      std::string rule = "|";
-      for (std::size_t c = 0; c < widths.size(); ++c) {
-        const std::string dashes(widths[c] - 1, '-');
-        rule += c < 2 ? " :" + dashes + " |" : " " + dashes + ": |";
-      }
-      std::printf("%s\n", rule.c_str());
-    }
-  }
-}
-
-int run_benchmark(const Options& options) {
-  std::printf("machine: %s, %ld cores\n", cpu_model().c_str(), sysconf(_SC_NPROCESSORS_ONLN));
-  std::printf("minigrad: %d threads%s, layer %s\n",
-              options.threads > 0 ? options.threads : mg::get_num_threads(),
-              options.threads > 0 ? "" : " (its default: every core)",
-              options.composed ? "composed (nn::ComposedLayer)" : "fused (the default)");
-  std::printf("OpenBLAS: %s\n", openblas_get_config());
-  std::optional<TorchInfo> torch;
-  if (options.torch) torch = probe_torch();
-  if (torch)
-    std::printf("PyTorch: %s, %d thread%s (its default); importing torch alone peaks at %.0f MB\n",
-                torch->version.c_str(), torch->threads, torch->threads == 1 ? "" : "s",
-                torch->import_mb);
-  std::fflush(stdout);
-
-  // First every child, while this process is still small (see run_process).
-  const std::string self = self_path();
-  std::vector<Row> rows;
-  for (const BenchShape* s : options.shapes) {
-    const std::string steps = std::to_string(steps_for(options, *s));
-    const std::string warmup = std::to_string(options.warmup);
-    std::vector<std::string> args{self, "--child", s->name, "--steps", steps, "--warmup", warmup,
-                                  "--layer", options.composed ? "composed" : "fused"};
-    if (options.threads > 0)
-      args.insert(args.end(), {"--threads", std::to_string(options.threads)});
-    Row row{s, std::nullopt, std::nullopt};
-    const ProcessResult ours = run_process(args);
-    if (ours.ok) row.ours_ms = number_after(ours.output, "ms=");
-    row.ours_mb = ours.peak_mb;
-    if (torch) {
-      const ProcessResult theirs = run_process(
-          {kPython, kTorchScript, "--shape", s->name, "--steps", steps, "--warmup", warmup});
-      if (theirs.ok) row.torch_ms = number_after(theirs.output, "\"ms\": ");
-      row.torch_mb = theirs.peak_mb;
-    }
-    const auto ms_or_failed = [](std::optional<double> ms) {
-      return ms ? ms_text(*ms) + " ms" : std::string("failed");
-    };
-    std::string progress = std::string(s->name) + ": minigrad " + ms_or_failed(row.ours_ms);
-    if (torch) progress += ", PyTorch " + ms_or_failed(row.torch_ms);
-    std::fprintf(stderr, "%s\n", progress.c_str());
-    rows.push_back(row);
-  }
-
-  // Then the yardsticks, in this process, at the thread count the children used.
-  if (options.threads > 0) mg::set_num_threads(options.threads);
-  const double sgemm_gflops = sgemm_rate(1024);
-  std::printf("sgemm: 1024×1024×1024 through cblas_sgemm, %d threads: %.1f GFLOP/s "
-              "(median of 10)\n", mg::get_num_threads(), sgemm_gflops);
-  for (Row& row : rows)
-    row.floor_ms = gemm_floor_ms(*row.shape, options.warmup, steps_for(options, *row.shape));
-
-  std::vector<std::vector<std::string>> cells;
-  cells.push_back({"shape", "layer", "minigrad ms"});
-  if (torch) cells[0].insert(cells[0].end(), {"PyTorch ms", "speedup"});
-  cells[0].insert(cells[0].end(), {"GFLOP/s", "of sgemm", "floor ms", "/floor", "minigrad MB"});
-  if (torch) cells[0].push_back("PyTorch MB");
-  const std::string none = "-";
-  for (const Row& row : rows) {
-    const double gflops = row.ours_ms ? flops(*row.shape) / (*row.ours_ms * 1e6) : 0.0;
-    std::vector<std::string> line{row.shape->name, describe(*row.shape),
-                                  row.ours_ms ? ms_text(*row.ours_ms) : "failed"};
-    if (torch) {
-      line.push_back(row.torch_ms ? ms_text(*row.torch_ms) : "failed");
-      line.push_back(row.ours_ms && row.torch_ms
-                         ? fmt::format("{:.2f}×", *row.torch_ms / *row.ours_ms) : none);
-    }
-    line.push_back(row.ours_ms ? fmt::format("{:.1f}", gflops) : none);
-    line.push_back(row.ours_ms ? fmt::format("{:.0f}%", 100 * gflops / sgemm_gflops) : none);
-    line.push_back(ms_text(row.floor_ms));
-    line.push_back(row.ours_ms ? fmt::format("{:.2f}", *row.ours_ms / row.floor_ms) : none);
-    line.push_back(fmt::format("{:.0f}", row.ours_mb));
-    if (torch) line.push_back(fmt::format("{:.0f}", row.torch_mb));
-    cells.push_back(line);
-  }
-  std::printf("\n");
-  print_table(cells, options.markdown);
-  for (const Row& row : rows)
-    if (row.shape->packed)
-      std::printf("\n%s: FLOPs counted on its N = %lld real tokens in place of T·B = %lld.\n",
-                  row.shape->name, static_cast<long long>(tokens(*row.shape)),
-                  static_cast<long long>(row.shape->T * row.shape->B));
-  return 0;
 }
 
 }  // namespace
