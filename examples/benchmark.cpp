@@ -55,10 +55,10 @@ const std::string kTorchScript = std::string(MG_SOURCE_DIR) + "/examples/benchma
 
 struct BenchShape {
   const char* name;
-  bool gru;                   // GRU, else RNN with tanh
-  std::int64_t L, size, T, B; // size = I = H
-  bool packed;                // S4: variable lengths, packed
-  int default_steps;          // timed steps without --steps: more for the quick shapes
+  bool gru;                    // GRU, else RNN with tanh
+  std::int64_t L, size, T, B;  // size = I = H
+  bool packed;                 // S4: variable lengths, packed
+  int default_steps;           // timed steps without --steps: more for the quick shapes
 };
 
 constexpr BenchShape kShapes[] = {
@@ -280,6 +280,11 @@ double gemm_floor_ms(const BenchShape& s, int warmup, int steps) {
 
 std::string threads_text(int n) { return fmt::format("{} thread{}", n, n == 1 ? "" : "s"); }
 
+// One line of the text around the table; a list item in markdown, so that lines stay lines.
+void say(const Options& options, const std::string& text) {
+  std::printf("%s%s\n", options.markdown ? "- " : "", text.c_str());
+}
+
 // PyTorch's version, thread count and the peak memory of a process that only imports torch;
 // nullopt, after saying why, when /usr/bin/python3 or torch is missing.
 struct TorchInfo {
@@ -288,16 +293,16 @@ struct TorchInfo {
   double import_mb;
 };
 
-std::optional<TorchInfo> probe_torch() {
+std::optional<TorchInfo> probe_torch(const Options& options) {
   if (access(kPython, X_OK) != 0) {
-    std::printf("PyTorch: not measured, %s is missing\n", kPython);
+    say(options, fmt::format("PyTorch: not measured, {} is missing", kPython));
     return std::nullopt;
   }
   const bench::ProcessResult probe = bench::run_process({kPython, kTorchScript, "--info"});
   const std::optional<double> threads = bench::number_after(probe.output, "\"threads\": ");
   if (!probe.ok || !threads) {
-    std::printf("PyTorch: not measured, %s %s --info failed (is python3-torch installed?)\n",
-                kPython, kTorchScript.c_str());
+    say(options, fmt::format("PyTorch: not measured, {} {} --info failed (is python3-torch "
+                             "installed?)", kPython, kTorchScript));
     return std::nullopt;
   }
   return TorchInfo{bench::string_after(probe.output, "\"torch\": \""), static_cast<int>(*threads),
@@ -306,18 +311,21 @@ std::optional<TorchInfo> probe_torch() {
 
 // Prints the machine and the settings; returns what is known of PyTorch, if it is to be run.
 std::optional<TorchInfo> print_machine(const Options& options) {
-  std::printf("machine: %s, %ld cores\n", bench::cpu_model().c_str(),
-              sysconf(_SC_NPROCESSORS_ONLN));
-  std::printf("minigrad: %s%s, layer %s\n",
-              threads_text(options.threads > 0 ? options.threads : mg::get_num_threads()).c_str(),
-              options.threads > 0 ? "" : " (its default: every core)",
-              options.composed ? "composed (nn::ComposedLayer)" : "fused (the default)");
-  std::printf("OpenBLAS: %s\n", openblas_get_config());
+  say(options, fmt::format("machine: {}, {} cores", bench::cpu_model(),
+                           sysconf(_SC_NPROCESSORS_ONLN)));
+  say(options, fmt::format("minigrad: {}{}, layer {}",
+                           threads_text(options.threads > 0 ? options.threads
+                                                            : mg::get_num_threads()),
+                           options.threads > 0 ? "" : " (its default: every core)",
+                           options.composed ? "composed (nn::ComposedLayer)"
+                                            : "fused (the default)"));
+  say(options, fmt::format("OpenBLAS: {}", openblas_get_config()));
   std::optional<TorchInfo> torch;
-  if (options.torch) torch = probe_torch();
+  if (options.torch) torch = probe_torch(options);
   if (torch)
-    std::printf("PyTorch: %s, %s (its default); importing torch alone peaks at %.0f MB\n",
-                torch->version.c_str(), threads_text(torch->threads).c_str(), torch->import_mb);
+    say(options, fmt::format("PyTorch: {}, {} (its default); importing torch alone peaks at "
+                             "{:.0f} MB", torch->version, threads_text(torch->threads),
+                             torch->import_mb));
   std::fflush(stdout);
   return torch;
 }
@@ -402,11 +410,12 @@ int run_benchmark(const Options& options) {
   // Then the yardsticks, in this process, at the thread count the children used.
   if (options.threads > 0) mg::set_num_threads(options.threads);
   const double sgemm_gflops = sgemm_rate(1024);
-  std::printf("sgemm: 1024×1024×1024 through cblas_sgemm, %s: %.1f GFLOP/s (median of 10)\n\n",
-              threads_text(mg::get_num_threads()).c_str(), sgemm_gflops);
+  say(options, fmt::format("sgemm: 1024×1024×1024 through cblas_sgemm, {}: {:.1f} GFLOP/s "
+                           "(median of 10)", threads_text(mg::get_num_threads()), sgemm_gflops));
   for (Row& row : rows)
     row.floor_ms = gemm_floor_ms(*row.shape, options.warmup, steps_for(options, *row.shape));
 
+  std::printf("\n");
   bench::print_table(table_cells(rows, torch.has_value(), sgemm_gflops), 2, options.markdown);
   for (const Row& row : rows)
     if (row.shape->packed)
