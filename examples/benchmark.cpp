@@ -22,7 +22,7 @@
 // would mean that nothing but the GEMMs costs any time. "MB" is each process's peak resident
 // memory; PyTorch's includes Python and torch's libraries, whose share the header states.
 // docs/performance.md explains every column at more length. Read after examples/demo.cpp.
-#include <cblas.h>
+#include <cblas.h>  // openblas_get_config
 #include <unistd.h>
 
 #include <algorithm>
@@ -31,7 +31,6 @@
 #include <cstdio>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -180,27 +179,13 @@ int run_child(const BenchShape& s, const Options& options) {
 
 // ---- The yardsticks: sgemm rate and GEMM floor ------------------------------------------------
 
-// c (m×n) = op(a) · op(b), row-major contiguous, through cblas_sgemm. op(a) = aᵀ when a_t (a is
-// stored k×m), op(b) = bᵀ when b_t (b is stored n×k).
-void sgemm(bool a_t, bool b_t, std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
-           const float* b, float* c) {
-  cblas_sgemm(CblasRowMajor, a_t ? CblasTrans : CblasNoTrans, b_t ? CblasTrans : CblasNoTrans,
-              static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0F, a,
-              static_cast<int>(a_t ? m : k), b, static_cast<int>(b_t ? k : n), 0.0F, c,
-              static_cast<int>(n));
-}
-
-std::vector<float> random_buffer(std::int64_t size, std::mt19937& generator) {
-  std::uniform_real_distribution<float> uniform(-0.1F, 0.1F);
-  std::vector<float> buffer(static_cast<std::size_t>(size));
-  for (float& v : buffer) v = uniform(generator);
-  return buffer;
-}
+using bench::sgemm;  // c = op(a) · op(b), row-major, straight to cblas_sgemm
 
 // GFLOP/s of a square n³ sgemm, median of 10 after 2 warm-ups: the rate no GEMM-bound step beats.
 double sgemm_rate(std::int64_t n) {
   std::mt19937 generator(0);
-  const std::vector<float> a = random_buffer(n * n, generator), b = random_buffer(n * n, generator);
+  const std::vector<float> a = bench::random_buffer(n * n, generator);
+  const std::vector<float> b = bench::random_buffer(n * n, generator);
   std::vector<float> c(static_cast<std::size_t>(n * n));
   const auto product = [&] { sgemm(false, false, n, n, n, a.data(), b.data(), c.data()); };
   const double ms = bench::median_ms(product, 2, 10);
@@ -235,16 +220,14 @@ double gemm_floor_ms(const BenchShape& s, int warmup, int steps) {
   for (std::size_t t = 1; t < sizes.size(); ++t) offsets[t] = offsets[t - 1] + sizes[t - 1];
 
   std::mt19937 generator(0);
-  const std::vector<float> x = random_buffer(N * s.size, generator);  // (N, I)
-  const std::vector<float> h0 = random_buffer(B * H, generator);      // (B, H)
-  std::vector<float> gh(static_cast<std::size_t>(B * GH)), dh(static_cast<std::size_t>(B * H));
+  const auto buffer = [&](std::int64_t size) { return bench::random_buffer(size, generator); };
+  const std::vector<float> x = buffer(N * s.size), h0 = buffer(B * H);  // (N, I), (B, H)
+  std::vector<float> gh = buffer(B * GH), dh = buffer(B * H);           // (B, GH), (B, H)
   std::vector<FloorLayer> layers;
   for (std::int64_t l = 0; l < s.L; ++l) {
     const std::int64_t in = l == 0 ? s.size : H;
-    layers.push_back({in, random_buffer(GH * in, generator), random_buffer(GH * H, generator),
-                      random_buffer(GH * in, generator), random_buffer(GH * H, generator),
-                      random_buffer(N * GH, generator), random_buffer(N * H, generator),
-                      random_buffer(N * in, generator)});
+    layers.push_back({in, buffer(GH * in), buffer(GH * H), buffer(GH * in), buffer(GH * H),
+                      buffer(N * GH), buffer(N * H), buffer(N * in)});
   }
   const auto input_of = [&](std::size_t l) {  // X_l
     return l == 0 ? x.data() : layers[l - 1].output.data();

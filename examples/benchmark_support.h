@@ -1,8 +1,10 @@
-// The plumbing of examples/benchmark.cpp, none of it about recurrent layers: a median timer,
-// child processes whose output and peak memory the parent reads, the CPU's name, and a table
-// printed as aligned text or as markdown. Read benchmark.cpp first; this is its appendix.
+// The plumbing of examples/benchmark.cpp, none of it about recurrent layers: a median timer, a
+// plain cblas_sgemm call, child processes whose output and peak memory the parent reads, the
+// CPU's name, and a table printed as aligned text or as markdown. Read benchmark.cpp first;
+// this is its appendix.
 #pragma once
 
+#include <cblas.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -10,10 +12,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -36,6 +40,26 @@ double median_ms(Fn&& fn, int warmup, int steps) {
   std::sort(times.begin(), times.end());
   const std::size_t mid = times.size() / 2;
   return times.size() % 2 == 1 ? times[mid] : (times[mid - 1] + times[mid]) / 2;
+}
+
+// ---- Matrices ---------------------------------------------------------------------------------
+
+// c (m×n) = op(a) · op(b), row-major contiguous, through cblas_sgemm. op(a) = aᵀ when a_t (a is
+// stored k×m), op(b) = bᵀ when b_t (b is stored n×k).
+inline void sgemm(bool a_t, bool b_t, std::int64_t m, std::int64_t n, std::int64_t k,
+                  const float* a, const float* b, float* c) {
+  cblas_sgemm(CblasRowMajor, a_t ? CblasTrans : CblasNoTrans, b_t ? CblasTrans : CblasNoTrans,
+              static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), 1.0F, a,
+              static_cast<int>(a_t ? m : k), b, static_cast<int>(b_t ? k : n), 0.0F, c,
+              static_cast<int>(n));
+}
+
+// size floats from U(−0.1, 0.1): values that stay far from overflow and denormals.
+inline std::vector<float> random_buffer(std::int64_t size, std::mt19937& generator) {
+  std::uniform_real_distribution<float> uniform(-0.1F, 0.1F);
+  std::vector<float> buffer(static_cast<std::size_t>(size));
+  for (float& v : buffer) v = uniform(generator);
+  return buffer;
 }
 
 // ---- Child processes --------------------------------------------------------------------------
