@@ -93,6 +93,8 @@ def main():
         print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads()}))
     elif args.shape is None:
         parser.error("give --shape or --info")
+    elif args.steps < 1 or args.warmup < 0:
+        parser.error("--steps must be at least 1 and --warmup at least 0")
     else:
         ms = measure(args.shape, args.steps, args.warmup)
         print(json.dumps({"shape": args.shape, "ms": ms}))
