@@ -63,12 +63,13 @@ struct Flags {
   std::optional<double> expect;   // exit with status 1 if the final score misses this
 };
 
-// A flag only one example has, bound to a variable of that example. A flag that shapes the model
-// (a vocabulary size, say) is saved in the checkpoint and taken back from it on --resume.
+// A flag only one example has, bound to a variable of that example: an integer (≥ 1), a number,
+// or a string (a file name, a text). A flag that shapes the model (a vocabulary size, say) is
+// saved in the checkpoint and taken back from it on --resume.
 struct ExtraFlag {
   std::string name;  // without the leading "--"
   std::string help;
-  std::variant<std::int64_t*, double*> value;
+  std::variant<std::int64_t*, double*, std::string*> value;
   bool shapes_model = false;
 };
 
@@ -175,8 +176,10 @@ inline Flags parse_flags(int argc, char** argv, const Example& example) {
         known = true;
         if (auto* integer = std::get_if<std::int64_t*>(&extra.value))
           **integer = detail::to_int(example, name, value, 1);
+        else if (auto* number = std::get_if<double*>(&extra.value))
+          **number = detail::to_double(example, name, value);
         else
-          *std::get<double*>(extra.value) = detail::to_double(example, name, value);
+          *std::get<std::string*>(extra.value) = value;
       }
       if (!known) detail::fail(example, fmt::format("unknown flag --{}", name));
     }
@@ -212,7 +215,9 @@ inline Flags parse_flags(int argc, char** argv, const Example& example) {
   for (const ExtraFlag& extra : example.extras) {
     if (!extra.shapes_model) continue;
     if (auto* value = std::get_if<std::int64_t*>(&extra.value)) adopt(extra.name, **value, integer);
-    else adopt(extra.name, *std::get<double*>(extra.value), [](const std::string& s) { return std::stod(s); });
+    else if (auto* number = std::get_if<double*>(&extra.value))
+      adopt(extra.name, **number, [](const std::string& s) { return std::stod(s); });
+    else adopt(extra.name, *std::get<std::string*>(extra.value), text);
   }
   return flags;
 }
