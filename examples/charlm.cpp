@@ -139,18 +139,22 @@ double unigram_bpc(const std::vector<std::int64_t>& train, const Windows& held) 
 // every position.
 class CharModel : public mg::nn::Module {
  public:
-  CharModel(std::int64_t embed_size, const examples::Flags& flags)
-      : Module("CharModel"), embed(kVocabulary, embed_size), head(flags.hidden, kVocabulary) {
+  CharModel(std::int64_t embed_size, double dropout, const examples::Flags& flags)
+      : Module("CharModel"), embed(kVocabulary, embed_size), drop(dropout),
+        head(flags.hidden, kVocabulary) {
     if (flags.cell == "gru")
       rnn = std::make_unique<mg::nn::GRU>(mg::nn::GRUOptions(embed_size, flags.hidden)
                                               .num_layers(flags.layers)
-                                              .batch_first(true));
+                                              .batch_first(true)
+                                              .dropout(dropout));
     else
       rnn = std::make_unique<mg::nn::RNN>(mg::nn::RNNOptions(embed_size, flags.hidden)
                                               .num_layers(flags.layers)
-                                              .batch_first(true));
+                                              .batch_first(true)
+                                              .dropout(dropout));
     register_module("embed", embed);
     register_module("rnn", *rnn);
+    register_module("drop", drop);
     register_module("head", head);
   }
 
@@ -158,14 +162,15 @@ class CharModel : public mg::nn::Module {
   std::tuple<mg::Tensor, mg::Tensor> forward(const mg::Tensor& ids, const mg::Tensor& h0 = {}) {
     const mg::Tensor x = embed(ids);                        // (B, T, E)
     const auto [output, h_n] = (*rnn)(x, h0);               // (B, T, H), (L, B, H)
-    return {head(output), h_n};                             // (B, T, V), (L, B, H)
+    return {head(drop(output)), h_n};                       // (B, T, V), (L, B, H)
   }
   std::tuple<mg::Tensor, mg::Tensor> operator()(const mg::Tensor& ids, const mg::Tensor& h0 = {}) {
     return forward(ids, h0);
   }
 
   mg::nn::Embedding embed;
-  std::unique_ptr<mg::nn::RecurrentBase> rnn;
+  std::unique_ptr<mg::nn::RecurrentBase> rnn;  // dropout between its layers
+  mg::nn::Dropout drop;                        // and on its output
   mg::nn::Linear head;
 };
 
@@ -199,7 +204,7 @@ std::string sample(CharModel& model, const std::string& prime, std::int64_t leng
 
 int main(int argc, char** argv) {
   std::int64_t embed_size = 32, window = 64, sample_length = 400;
-  double clip = 1.0, temperature = 0.8;
+  double clip = 1.0, dropout = 0.0, temperature = 0.8;
   const double target = 2.2;  // held-out bpc; the defaults reach about 2.0
   std::string text_path = MG_EXAMPLES_DIR "/data/coriolanus.txt", prime = "MENENIUS:";
   examples::Flags defaults;
@@ -212,15 +217,17 @@ int main(int argc, char** argv) {
       "charlm", "a character-level language model of Shakespeare, sampled with a temperature",
       "held-out bits per character", defaults,
       {{"embed", "embedding size", &embed_size, true},
-       {"window", "characters per training window (backpropagation reaches this far)", &window},
+       {"window", "characters per training window (how far back gradients reach)", &window},
+       {"dropout", "dropout probability after each recurrent layer", &dropout},
        {"clip", "largest gradient norm; larger ones are scaled down to it", &clip},
        {"sample", "characters to sample at the end", &sample_length},
        {"temperature", "sampling temperature (< 1 safer, > 1 wilder)", &temperature},
        {"prime", "text the sample starts from", &prime},
        {"text", "an ASCII text file to learn instead of the bundled one", &text_path}}};
   const examples::Flags flags = examples::parse_flags(argc, argv, example);
-  if (!(clip > 0 && temperature > 0)) {
-    std::fprintf(stderr, "charlm: --clip and --temperature expect positive numbers (see --help)\n");
+  if (!(clip > 0 && temperature > 0 && dropout >= 0 && dropout < 1)) {
+    std::fprintf(stderr, "charlm: --clip and --temperature expect positive numbers, --dropout a "
+                         "probability below 1 (see --help)\n");
     return 2;
   }
   for (char c : prime) {
@@ -244,7 +251,7 @@ int main(int argc, char** argv) {
   const Windows held_out = held_out_windows(held, window);  // (W, T), (W, T)
 
   mg::manual_seed(static_cast<std::uint64_t>(flags.seed));
-  CharModel model(embed_size, flags);
+  CharModel model(embed_size, dropout, flags);
   mg::optim::Adam optimizer(model.parameters(), mg::optim::AdamOptions(flags.lr));
 
   examples::Run run(example, flags);
