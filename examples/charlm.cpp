@@ -239,7 +239,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (prime.empty()) prime = "\n";
+  if (prime.empty()) prime.push_back('\n');  // the sample starts a new line
 
   // The first 90% of the text trains, the last 10% is held out.
   const std::vector<std::int64_t> text = read_text(text_path);
