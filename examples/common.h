@@ -4,8 +4,9 @@
 // files behind. A loop written with it looks like this:
 //
 //   examples::Flags flags = examples::parse_flags(argc, argv, example);  // --help, bad flags
+//   mg::manual_seed(flags.seed);                    // the initial weights, dropout
 //   ... build the model and the optimizer from flags ...
-//   examples::Run run(example, flags);              // seeds, threads, the output directory
+//   examples::Run run(example, flags);              // threads, the output directory
 //   std::int64_t step = run.resume(model, optimizer);    // 0, or the step --resume saved at
 //   while (++step <= flags.steps) {
 //     ... one training step ...
@@ -63,12 +64,13 @@ struct Flags {
   std::optional<double> expect;   // exit with status 1 if the final score misses this
 };
 
-// A flag only one example has, bound to a variable of that example. A flag that shapes the model
-// (a vocabulary size, say) is saved in the checkpoint and taken back from it on --resume.
+// A flag only one example has, bound to a variable of that example: an integer (≥ 1), a number,
+// or a string (a file name, a text). A flag that shapes the model (a vocabulary size, say) is
+// saved in the checkpoint and taken back from it on --resume.
 struct ExtraFlag {
   std::string name;  // without the leading "--"
   std::string help;
-  std::variant<std::int64_t*, double*> value;
+  std::variant<std::int64_t*, double*, std::string*> value;
   bool shapes_model = false;
 };
 
@@ -175,8 +177,10 @@ inline Flags parse_flags(int argc, char** argv, const Example& example) {
         known = true;
         if (auto* integer = std::get_if<std::int64_t*>(&extra.value))
           **integer = detail::to_int(example, name, value, 1);
+        else if (auto* number = std::get_if<double*>(&extra.value))
+          **number = detail::to_double(example, name, value);
         else
-          *std::get<double*>(extra.value) = detail::to_double(example, name, value);
+          *std::get<std::string*>(extra.value) = value;
       }
       if (!known) detail::fail(example, fmt::format("unknown flag --{}", name));
     }
@@ -212,7 +216,9 @@ inline Flags parse_flags(int argc, char** argv, const Example& example) {
   for (const ExtraFlag& extra : example.extras) {
     if (!extra.shapes_model) continue;
     if (auto* value = std::get_if<std::int64_t*>(&extra.value)) adopt(extra.name, **value, integer);
-    else adopt(extra.name, *std::get<double*>(extra.value), [](const std::string& s) { return std::stod(s); });
+    else if (auto* number = std::get_if<double*>(&extra.value))
+      adopt(extra.name, **number, [](const std::string& s) { return std::stod(s); });
+    else adopt(extra.name, *std::get<std::string*>(extra.value), text);
   }
   return flags;
 }
@@ -254,7 +260,8 @@ class Run {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // Seeds minigrad's generator (the weights, dropout), sets the threads, creates --out.
+  // Sets the threads, creates --out, prints what runs. (Seed minigrad's generator yourself,
+  // before building the model: the initial weights come from it.)
   Run(const Example& example, const Flags& flags)
       : example_(example), flags_(flags), terminal_(isatty(STDOUT_FILENO) != 0) {
     if (flags.threads > 0) mg::set_num_threads(static_cast<int>(flags.threads));
