@@ -70,6 +70,7 @@ struct ExtraFlag {
   std::string help;
   std::variant<std::int64_t*, double*> value;
   bool shapes_model = false;
+  std::int64_t smallest = 1;  // the least value an integer flag accepts
 };
 
 struct Example {
@@ -174,7 +175,7 @@ inline Flags parse_flags(int argc, char** argv, const Example& example) {
         if (extra.name != name) continue;
         known = true;
         if (auto* integer = std::get_if<std::int64_t*>(&extra.value))
-          **integer = detail::to_int(example, name, value, 1);
+          **integer = detail::to_int(example, name, value, extra.smallest);
         else
           *std::get<double*>(extra.value) = detail::to_double(example, name, value);
       }
