@@ -19,14 +19,25 @@
 // says "remember step 7" is lost in the noise. A GRU's state is h_t = (1 − z_t) ⊙ n_t + z_t ⊙
 // h_{t−1}: where the update gate z_t is near 1 the state is copied almost unchanged, and the
 // Jacobian of that copy is close to the identity, so the gradient crosses 50 or 100 steps
-// undiminished. The GRU learns to close the gate on the marked steps' neighbours and hold.
+// undiminished. The GRU learns to open its gate (z near 0) at a marked step, writing the number
+// in, and to keep it shut (z near 1) at the others, holding it.
 //
-//   build/examples/adding                        GRU, T = 50: held-out MSE ≈ TODO in ~TODO
-//   build/examples/adding --cell rnn             tanh RNN, T = 50: stays near TODO
-//   build/examples/adding --length 100           GRU, T = 100: TODO
-//   build/examples/adding --cell rnn --length 100
+//   build/examples/adding                          GRU, T = 50
+//   build/examples/adding --cell rnn               tanh RNN, T = 50
+//   build/examples/adding --length 100             GRU, T = 100
+//   build/examples/adding --cell rnn --length 100  tanh RNN, T = 100
 //
-// Measured with the defaults (2 cores): TODO.
+// What these printed (2000 steps, seed 0, held-out MSE on 1000 sequences; the baseline is 0.167):
+//
+//   T      GRU        tanh RNN
+//   10                0.0039     the RNN learns short distances...
+//   20                0.028      ...just starts to at 20...
+//   50     0.00017    0.168      ...and learns nothing at 50 or 100 (always about 1.0),
+//   100    0.00034    0.167      while the GRU solves both.
+//
+// The GRU's loss sits at the baseline for a few hundred steps and then falls by two orders of
+// magnitude within a hundred: the moment it finds the marker → hold → add path (see loss.png).
+// The defaults take about 25 s of CPU time, 1 to 2 minutes on a busy machine.
 //
 // Read examples/parity.cpp (the main demo) first; examples/common.h holds the flags, the
 // progress line and the checkpoints.

@@ -20,8 +20,21 @@
 // The classifier runs on the packed rows directly, and the tags are packed the same way so that
 // row i of both is the same position of the same sequence.
 //
-//   build/examples/tagging                       bidirectional: TODO
-//   build/examples/tagging --bidirectional 0     left to right only: TODO
+//   build/examples/tagging                       both directions
+//   build/examples/tagging --bidirectional 0     left to right only
+//
+// What these printed (1500 steps, seed 0, 1000 held-out sequences of lengths 1 to 20):
+//
+//                         positions right   sequences right (every position)
+//   bidirectional            100.0%             100.0%
+//   left to right only        95.1%              58.3%
+//
+// The left-to-right GRU is not undertrained: it is at the ceiling of any left-to-right reader.
+// The best such a reader can do at step t is to tag x_t when it is the largest digit so far and
+// the chance that none of the digits still to come is larger is over one half; that chance
+// depends only on x_t and t (the number still to come is uniform in 0 .. T−1−t). A simulation of
+// that rule scores 95.0% of the positions and 58.9% of the sequences. The target is the
+// bidirectional one's: 99% of the sequences right. The defaults take about 7 s of CPU time.
 //
 // Read examples/parity.cpp (the main demo, packing explained) first; examples/common.h holds the
 // flags, the progress line and the checkpoints.
@@ -182,5 +195,5 @@ int main(int argc, char** argv) {
   const Accuracy result = accuracy(model(held_out.digits, held_out.lengths), held_out);
   fmt::print("tagging: held-out position accuracy {:.1f}%, sequence accuracy {:.1f}%\n",
              100 * result.positions, 100 * result.sequences);
-  return run.finish(model, optimizer, {result.sequences, 0.95, true, true});
+  return run.finish(model, optimizer, {result.sequences, 0.99, true, true});
 }
