@@ -13,10 +13,11 @@
 // Always answering 1.0, the mean of the sum, costs an MSE of Var(v + v') = 2 · 1/12 ≈ 0.167:
 // anything near that has learned nothing. The target here is an MSE below 0.01.
 //
-// Why gates matter. A tanh RNN's state is h_t = tanh(W_ih x_t + W_hh h_{t−1} + b), so the gradient
-// that reaches the first marker from the loss is a product of T Jacobians diag(1 − h_t²) W_hh. Its
-// size shrinks (or grows) geometrically with the distance, and after 50 steps the signal that
-// says "remember step 7" is lost in the noise. A GRU's state is h_t = (1 − z_t) ⊙ n_t + z_t ⊙
+// Why gates matter. A tanh RNN's state is h_t = tanh(W_ih x_t + W_hh h_{t−1} + b), so the
+// gradient that reaches the first marker from the loss is a product of one Jacobian
+// ∂h_t/∂h_{t−1} = diag(1 − h_t²) W_hh per step in between, T/2 to T of them. Its size shrinks (or
+// grows) geometrically with the distance, and after 50 steps the signal that says "remember
+// step 7" is lost in the noise. A GRU's state is h_t = (1 − z_t) ⊙ n_t + z_t ⊙
 // h_{t−1}: where the update gate z_t is near 1 the state is copied almost unchanged, and the
 // Jacobian of that copy is close to the identity, so the gradient crosses 50 or 100 steps
 // undiminished. The GRU learns to open its gate (z near 0) at a marked step, writing the number
@@ -46,6 +47,7 @@
 #include <cstdint>
 #include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "common.h"
@@ -124,7 +126,7 @@ int main(int argc, char** argv) {
   const examples::Flags flags = examples::parse_flags(argc, argv, example);
 
   examples::Run run(example, flags);
-  mg::manual_seed(static_cast<std::uint64_t>(flags.seed));
+  mg::manual_seed(static_cast<std::uint64_t>(flags.seed));  // the initial weights
   Adder model(flags.cell, flags.hidden, flags.layers);
   mg::optim::Adam optimizer(model.parameters(), mg::optim::AdamOptions(flags.lr));
   std::int64_t step = run.resume(model, optimizer);

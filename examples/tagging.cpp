@@ -41,6 +41,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "common.h"
@@ -68,7 +69,8 @@ Batch make_batch(std::mt19937_64& rng, std::int64_t batch, std::int64_t max_leng
     std::int64_t* row = digits.data() + b * max_length;
     for (std::int64_t t = 0; t < length; ++t) row[t] = digit(rng);
     const std::int64_t largest = *std::max_element(row, row + length);
-    for (std::int64_t t = 0; t < length; ++t) tags[b * max_length + t] = row[t] == largest ? 1.0F : 0.0F;
+    for (std::int64_t t = 0; t < length; ++t)
+      tags[b * max_length + t] = row[t] == largest ? 1.0F : 0.0F;
     lengths.push_back(length);
   }
   return {mg::from_vector(digits, {batch, max_length}),
@@ -122,9 +124,10 @@ struct Accuracy {
 };
 
 Accuracy accuracy(const rnn::PackedSequence& logits, const Batch& batch) {
-  const auto [padded, lengths] = rnn::pad_packed_sequence(logits, /*batch_first=*/true);
+  // Back to the caller's order: (B, T', 1), T' the longest length in this batch (≤ T).
+  const mg::Tensor padded = std::get<0>(rnn::pad_packed_sequence(logits, /*batch_first=*/true));
   const std::int64_t max_length = batch.digits.size(1);
-  const std::vector<float> predicted = padded.to_vector<float>();  // (B, T', 1), T' ≤ T
+  const std::vector<float> predicted = padded.to_vector<float>();
   const std::vector<float> tags = batch.tags.to_vector<float>();   // (B, T, 1)
   const std::int64_t padded_length = padded.size(1);
   std::int64_t right = 0, all_right = 0, total = 0;
@@ -165,11 +168,12 @@ int main(int argc, char** argv) {
        {"eval", "held-out sequences", &eval_size}}};
   const examples::Flags flags = examples::parse_flags(argc, argv, example);
   if (bidirectional > 1)
-    examples::detail::fail(example, fmt::format("--bidirectional expects 0 or 1, got {}", bidirectional));
-  if (flags.cell != "gru") examples::detail::fail(example, "--cell: this example uses a GRU");
+    examples::detail::fail(example,
+                           fmt::format("--bidirectional expects 0 or 1, got {}", bidirectional));
+  if (flags.cell != "gru") examples::detail::fail(example, "--cell rnn: this example trains a GRU");
 
   examples::Run run(example, flags);
-  mg::manual_seed(static_cast<std::uint64_t>(flags.seed));
+  mg::manual_seed(static_cast<std::uint64_t>(flags.seed));  // the initial weights
   Tagger model(flags.hidden, flags.layers, bidirectional == 1);
   mg::optim::Adam optimizer(model.parameters(), mg::optim::AdamOptions(flags.lr));
   std::int64_t step = run.resume(model, optimizer);
@@ -181,7 +185,8 @@ int main(int argc, char** argv) {
     // The tags packed with the same lengths: row i of both is the same position.
     const mg::Tensor tags =
         rnn::pack_padded_sequence(batch.tags, batch.lengths, true, false).data();  // (N, 1)
-    const mg::Tensor loss = mg::nn::functional::binary_cross_entropy_with_logits(logits.data(), tags);
+    const mg::Tensor loss =
+        mg::nn::functional::binary_cross_entropy_with_logits(logits.data(), tags);
     optimizer.zero_grad();
     loss.backward();
     optimizer.step();
