@@ -72,6 +72,7 @@ struct ExtraFlag {
   std::string help;
   std::variant<std::int64_t*, double*, std::string*> value;
   bool shapes_model = false;
+  std::int64_t smallest = 1;  // the least value an integer flag accepts
 };
 
 struct Example {
@@ -126,7 +127,8 @@ inline void print_help(const Example& example) {
   fmt::print("  --cell C       gru or rnn (default {})\n", d.cell);
   fmt::print("  --lr X         learning rate (default {})\n", d.lr);
   fmt::print("  --seed N       seed of the weights and the data (default {})\n", d.seed);
-  fmt::print("  --threads N    threads (default: every core)\n");
+  if (d.threads > 0) fmt::print("  --threads N    threads (default {})\n", d.threads);
+  else fmt::print("  --threads N    threads (default: every core)\n");
   fmt::print("  --out DIR      write loss.csv, loss.png and checkpoint.safetensors to DIR\n");
   fmt::print("  --resume FILE  start from a checkpoint: continue up to --steps, or only evaluate\n");
   fmt::print("  --expect X     exit with status 1 if the {} misses X\n", example.score);
@@ -176,7 +178,7 @@ inline Flags parse_flags(int argc, char** argv, const Example& example) {
         if (extra.name != name) continue;
         known = true;
         if (auto* integer = std::get_if<std::int64_t*>(&extra.value))
-          **integer = detail::to_int(example, name, value, 1);
+          **integer = detail::to_int(example, name, value, extra.smallest);
         else if (auto* number = std::get_if<double*>(&extra.value))
           **number = detail::to_double(example, name, value);
         else
@@ -379,7 +381,7 @@ class Run {
     script << "set terminal pngcairo size 800,480\nset output 'loss.png'\n"
            << "set datafile separator ','\nset key autotitle columnhead\n"
            << fmt::format("set title '{}: training loss'\n", example_.name)
-           << "set xlabel 'step'\nset ylabel 'loss'\nset logscale y\nset grid\n"
+           << "set xlabel 'step'\nset ylabel 'loss'\nset logscale y\nset format y '%g'\nset grid\n"
            << "plot 'loss.csv' using 1:2 with lines lw 1.5 title 'loss'\n";
     script.close();
     std::string drawn = "loss.csv and loss.gp (install gnuplot to draw loss.png)";
