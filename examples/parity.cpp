@@ -26,15 +26,20 @@
 // here is left unsorted and packed with enforce_sorted = false, which sorts it inside.
 // (docs/rnn.md works the same example through the layer's loop.)
 //
-// Mixing lengths in one batch also makes the task learnable. Parity of 32 bits alone gives no
-// signal until the network gets the whole thing right: trained only on sequences of length 32,
-// this model stays at 50% for hundreds of steps. The short sequences in every batch are an easy
-// version of the same task, and what the GRU learns on them extends step by step to the long ones.
+// Mixing lengths in one batch also makes the task learnable. Any function of fewer than all 32
+// bits is uncorrelated with their parity, so on sequences of length 32 alone the gradient has
+// nothing to follow: trained on those only, this model stays at 50% for hundreds of steps. The
+// short sequences in every batch are easy versions of the same task, and what the GRU learns on
+// them extends to the long ones.
 //
-// Run it (the defaults train in about a minute on 2 cores and write nothing):
-//   build/examples/parity                       # ≥ 99% held-out accuracy at lengths 1..32
-//   build/examples/parity --out /tmp/parity     # also loss.csv, loss.png and a checkpoint
-//   build/examples/parity --cell rnn            # the same with a tanh RNN: compare
+// What to expect: the loss sits at ln 2 ≈ 0.69 (guessing) for about a hundred steps, then falls
+// off a cliff; the held-out accuracy at the end is 100%. The defaults take about 15 s of one
+// core's time (under a minute on a busy 2-core machine) and write nothing.
+//   build/examples/parity                        # ≥ 99% held-out accuracy at lengths 1..32
+//   build/examples/parity --out /tmp/parity      # also loss.csv, loss.png and a checkpoint
+//   build/examples/parity --resume /tmp/parity/checkpoint.safetensors --length 128
+//                                                # only evaluates, on lengths never trained on
+//   build/examples/parity --cell rnn             # a tanh RNN instead: it stays near 55%
 //
 // Read examples/common.h next for the flags, the progress line and the checkpoints.
 #include <cstdint>
@@ -78,29 +83,33 @@ Batch make_batch(std::mt19937_64& rng, std::int64_t batch, std::int64_t max_leng
 
 // bits → embedding → packed → GRU (or RNN) layers → the last layer's h_n → Linear → 2 logits.
 struct ParityNet : mg::nn::Module {
-  mg::nn::Embedding embed;                        // 2 symbols → vectors of 8
-  std::unique_ptr<mg::nn::RecurrentBase> cells;   // nn::GRU, or nn::RNN with --cell rnn
-  mg::nn::Linear head;                            // hidden → 2 logits (even, odd)
+  mg::nn::Embedding embed;                          // 2 symbols → vectors of 8
+  std::unique_ptr<mg::nn::RecurrentBase> recurrent; // nn::GRU, or nn::RNN with --cell rnn
+  mg::nn::Linear head;                              // hidden → 2 logits (even, odd)
 
   explicit ParityNet(const examples::Flags& flags)
       : Module("ParityNet"), embed(2, 8), head(flags.hidden, 2) {
     if (flags.cell == "gru")
-      cells = std::make_unique<mg::nn::GRU>(
+      recurrent = std::make_unique<mg::nn::GRU>(
           mg::nn::GRUOptions(8, flags.hidden).num_layers(flags.layers).batch_first(true));
     else
-      cells = std::make_unique<mg::nn::RNN>(
+      recurrent = std::make_unique<mg::nn::RNN>(
           mg::nn::RNNOptions(8, flags.hidden).num_layers(flags.layers).batch_first(true));
     register_module("embed", embed);
-    register_module("cells", *cells);
+    register_module("recurrent", *recurrent);
     register_module("head", head);
   }
 
-  // bits (B, T) int64 and the B lengths → logits (B, 2).
+  // bits (B, T) int64 and the B lengths → logits (B, 2). The padding is embedded along with
+  // the real bits (one cheap lookup for the whole tensor), and the packing then leaves it out:
+  // the GRU never reads it. N = Σ lengths, L layers, H hidden.
   mg::Tensor forward(const Batch& batch) {
     const mg::Tensor vectors = embed(batch.bits);                         // (B, T, 8)
     const rnn::PackedSequence packed = rnn::pack_padded_sequence(
         vectors, batch.lengths, /*batch_first=*/true, /*enforce_sorted=*/false);  // data (N, 8)
-    auto [output, h_n] = (*cells)(packed);                               // h_n (L, B, H)
+    // The per-step outputs (data (N, H)) would serve a task that labels every step; this one
+    // needs only the final states.
+    auto [outputs, h_n] = (*recurrent)(packed);                          // h_n (L, B, H)
     return head(h_n.select(0, h_n.size(0) - 1));                         // (B, H) → (B, 2)
   }
   mg::Tensor operator()(const Batch& batch) { return forward(batch); }
@@ -114,7 +123,7 @@ double accuracy(const mg::Tensor& logits, const mg::Tensor& labels) {
 // ---- Training -----------------------------------------------------------------------------------
 
 int main(int argc, char** argv) {
-  // The defaults, chosen to reach the target in about a minute on 2 cores.
+  // The defaults reach the target with a margin: every seed tried learned by step 150 of 600.
   examples::Flags defaults;
   defaults.steps = 600;
   defaults.batch = 64;
@@ -145,8 +154,9 @@ int main(int argc, char** argv) {
     const mg::Tensor loss = mg::nn::functional::cross_entropy(logits, batch.labels);
     optimizer.zero_grad();
     loss.backward();
-    // Parity's loss is flat for a long time and then falls off a cliff; clipping keeps the step
-    // at the cliff's edge from throwing the weights far away.
+    // Recurrent networks' gradients can grow large where the loss falls steeply, and one such
+    // step can throw the weights far away; clipping their norm to 1 is the usual safety net.
+    // Here it acts on two steps, at the cliff (norms about 2.5), and training works without it.
     mg::nn::utils::clip_grad_norm_(model.parameters(), 1.0);
     optimizer.step();
     run.record(step, loss.item<float>(), {"acc", accuracy(logits, batch.labels), true});
