@@ -123,7 +123,8 @@ double accuracy(const mg::Tensor& logits, const mg::Tensor& labels) {
 // ---- Training -----------------------------------------------------------------------------------
 
 int main(int argc, char** argv) {
-  // The defaults reach the target with a margin: every seed tried learned by step 150 of 600.
+  // The defaults reach the target with a margin: seeds 0-13 all learned by step 300 of 600,
+  // most by step 150.
   examples::Flags defaults;
   defaults.steps = 600;
   defaults.batch = 64;
