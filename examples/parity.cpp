@@ -33,8 +33,9 @@
 // them extends to the long ones.
 //
 // What to expect: the loss sits at ln 2 ≈ 0.69 (guessing) for about a hundred steps, then falls
-// off a cliff; the held-out accuracy at the end is 100%. The defaults take about 15 s of one
-// core's time (under a minute on a busy 2-core machine) and write nothing.
+// off a cliff; the held-out accuracy at the end is 100%. The defaults take about 15 s of CPU
+// time and write nothing. The matrices here are small, so on a machine busy with other work,
+// --threads 1 can be much faster than the default of every core.
 //   build/examples/parity                        # ≥ 99% held-out accuracy at lengths 1..32
 //   build/examples/parity --out /tmp/parity      # also loss.csv, loss.png and a checkpoint
 //   build/examples/parity --resume /tmp/parity/checkpoint.safetensors --length 128
