@@ -325,7 +325,7 @@ class Run {
     fmt::print("{}: {} {} (target {} {}): {}, {} steps in {}\n", example_.name, example_.score,
                format_value(score.value, score.percent), score.higher_is_better ? "≥" : "≤",
                format_value(score.target, score.percent), reached ? "reached" : "not reached",
-               flags_.steps, format_duration(seconds_since(begun_)));
+               std::max(start_, flags_.steps), format_duration(seconds_since(begun_)));
     if (!flags_.out.empty()) {
       write_curve();
       save_checkpoint(model, optimizer);
