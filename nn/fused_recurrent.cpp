@@ -199,15 +199,11 @@ __attribute__((target_clones("avx2", "default"))) void relu_backward(
 
 // ---- Small helpers ---------------------------------------------------------------------------------
 
-// Σ over the rows of a contiguous (rows, cols) buffer, accumulated in double as reduce.cpp does.
-template <class T>
-Tensor column_sums(const T* m, std::int64_t rows, std::int64_t cols) {
-  std::vector<double> acc(static_cast<std::size_t>(cols), 0.0);
-  for (std::int64_t i = 0; i < rows; ++i)
-    for (std::int64_t j = 0; j < cols; ++j) acc[static_cast<std::size_t>(j)] += m[i * cols + j];
-  Tensor out = empty({cols}, dtype_of<T>());
-  std::copy(acc.begin(), acc.end(), out.data_ptr<T>());
-  return out;
+// Σ over the rows of a (rows, cols) matrix, as the product 1ᵀ·m (1, cols): BLAS does the sums.
+Tensor column_sums(const Tensor& m) {
+  Tensor sums = empty({m.size(1)}, m.dtype());                              // (cols)
+  gemm(ones({1, m.size(0)}, m.dtype()), m, sums.view({1, m.size(1)}));
+  return sums;
 }
 
 // Copies rows [from, to) of one (·, H) buffer into the same rows of another.
@@ -372,7 +368,7 @@ std::vector<Tensor> backward(CellKind kind, const Schedule& s, const Saved& save
     grad_w_ih = empty(saved.w_ih.shape(), dtype);                          // (G·H, I)
     gemm(dgi.t(), saved.data, grad_w_ih);
   }
-  if (needs[4]) grad_b_ih = column_sums<T>(dgi.data_ptr<T>(), tokens, width);
+  if (needs[4]) grad_b_ih = column_sums(dgi);
   // The forward was gh = H_prev·W_hhᵀ + b_hh, so dW_hh = dGhᵀ·H_prev and db_hh = Σ_rows dGh.
   // H_prev, every token's starting state, is put together from the output and h0.
   if (needs[3]) {
@@ -387,8 +383,7 @@ std::vector<Tensor> backward(CellKind kind, const Schedule& s, const Saved& save
     grad_w_hh = empty(saved.w_hh.shape(), dtype);                          // (G·H, H)
     gemm(dgh.t(), h_prev, grad_w_hh);
   }
-  if (needs[5]) grad_b_hh = gru || !needs[4] ? column_sums<T>(dgh.data_ptr<T>(), tokens, width)
-                                              : grad_b_ih.clone();
+  if (needs[5]) grad_b_hh = gru || !needs[4] ? column_sums(dgh) : grad_b_ih.clone();
   return grads(grad_data, grad_h0, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh);
 }
 
