@@ -57,8 +57,8 @@ inline ExpParts exp_parts(float y) {
   const std::uint32_t k_bits = std::bit_cast<std::uint32_t>(shifted) -
                                std::bit_cast<std::uint32_t>(kRound);  // k modulo 2³²
   const float scale = std::bit_cast<float>((k_bits + 127u) << 23);  // 2^k, −126 ≤ k ≤ 0
-  const float p =
-      r + r * r * (1.f / 2 + r * (1.f / 6 + r * (1.f / 24 + r * (1.f / 120 + r * (1.f / 720 + r * (1.f / 5040))))));
+  const float p = r + r * r * (1.f / 2 + r * (1.f / 6 + r * (1.f / 24 + r * (1.f / 120 +
+                                r * (1.f / 720 + r * (1.f / 5040))))));  // Horner, to r⁷/7!
   return {scale, p};
 }
 
@@ -68,7 +68,8 @@ inline constexpr float kLogMinFloat = -87.33654f;
 inline float sigmoid(float x) {
   const float y = -std::fabs(x);
   const ExpParts e_parts = exp_parts(y);
-  const float e = select(y < kLogMinFloat, 0.f, e_parts.scale + e_parts.scale * e_parts.p);  // e^−|x|
+  // e^−|x|, or 0 where it would be subnormal
+  const float e = select(y < kLogMinFloat, 0.f, e_parts.scale + e_parts.scale * e_parts.p);
   return select(x >= 0, 1.f, e) / (1.f + e);
 }
 

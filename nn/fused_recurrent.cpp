@@ -12,7 +12,8 @@
 //         dr_pre = dn_pre ⊙ gh_n ⊙ r(1 − r)
 //         dGi = [dr_pre, dz_pre, dn_pre],    dGh = [dr_pre, dz_pre, dn_pre ⊙ r]
 //   both: ∂loss/∂h = dGh·W_hh (+ g ⊙ z for the GRU), carried to the step before,
-//         dX = dGi·W_ih, dW_ih = dGiᵀ·X, dW_hh = dGhᵀ·H_prev, db_ih = Σ_rows dGi, db_hh = Σ_rows dGh
+//         dX = dGi·W_ih, dW_ih = dGiᵀ·X, dW_hh = dGhᵀ·H_prev,
+//         db_ih = Σ_rows dGi, db_hh = Σ_rows dGh
 // where H_prev (N, H) holds, for every token, the state its step started from.
 //
 // How the work is laid out (the reason this layer exists; nn/recurrent.cpp is the same math as
@@ -47,7 +48,7 @@ namespace minigrad::nn {
 
 namespace {
 
-// ---- The packed layout ----------------------------------------------------------------------------
+// ---- The packed layout --------------------------------------------------------------------------
 
 // Where each step's rows lie in the (N, ·) buffers, and which steps border it in the scan.
 struct Schedule {
@@ -86,7 +87,7 @@ struct Schedule {
   std::int64_t continuing(std::int64_t t) const { return shared(t, after(t)); }
 };
 
-// ---- One step's product, straight to cblas ---------------------------------------------------------
+// ---- One step's product, straight to cblas ------------------------------------------------------
 
 // c (m×n) = a (m×k) · op(b) + beta·c on row-major matrices whose rows lie lda, ldb, ldc apart;
 // op(b) = bᵀ (b is n×k) or b (k×n). The per-step products call cblas directly on raw pointers
@@ -105,7 +106,7 @@ void gemm_rows(CBLAS_TRANSPOSE op_b, std::int64_t m, std::int64_t n, std::int64_
                 beta, c, i(ldc));
 }
 
-// ---- The pointwise kernels -------------------------------------------------------------------------
+// ---- The pointwise kernels ----------------------------------------------------------------------
 //
 // Plain loops over raw, non-aliasing (__restrict) pointers, which gcc -O3 vectorises. The build
 // targets baseline x86-64 (SSE2: 4 floats at a time) so that the binary runs anywhere; the
@@ -197,7 +198,7 @@ __attribute__((target_clones("avx2", "default"))) void relu_backward(
     dg[i] = fused_math::select(y[i] <= 0, T(0), dh[i] + d_out[i]);
 }
 
-// ---- Small helpers ---------------------------------------------------------------------------------
+// ---- Small helpers ------------------------------------------------------------------------------
 
 // Σ over the rows of a (rows, cols) matrix, as the product 1ᵀ·m (1, cols): BLAS does the sums.
 Tensor column_sums(const Tensor& m) {
@@ -208,7 +209,8 @@ Tensor column_sums(const Tensor& m) {
 
 // Copies rows [from, to) of one (·, H) buffer into the same rows of another.
 template <class T>
-void copy_rows(const T* source, T* target, std::int64_t from, std::int64_t to, std::int64_t hidden) {
+void copy_rows(const T* source, T* target, std::int64_t from, std::int64_t to,
+               std::int64_t hidden) {
   if (to > from)
     std::memcpy(target + from * hidden, source + from * hidden,
                 static_cast<std::size_t>((to - from) * hidden) * sizeof(T));
@@ -219,7 +221,7 @@ struct Forward {
   Tensor output, h_n, gates;
 };
 
-// ---- Forward ---------------------------------------------------------------------------------------
+// ---- Forward ------------------------------------------------------------------------------------
 
 template <class T>
 Forward forward(CellKind kind, const LayerWeights& w, const Tensor& data, const Schedule& s,
@@ -251,8 +253,11 @@ Forward forward(CellKind kind, const LayerWeights& w, const Tensor& data, const 
 
   // The GRU's gates: one row of 4H per token if backward will need them, else one step's rows.
   Tensor gates = gru ? empty({keep_gates ? tokens : batch, 4 * hidden}, dtype_of<T>()) : Tensor();
-  std::vector<T> b_hn(static_cast<std::size_t>(hidden), T(0));
-  if (gru && bias) std::copy_n(w.b_hh.detach().contiguous().data_ptr<T>() + 2 * hidden, hidden, b_hn.begin());
+  std::vector<T> b_hn(static_cast<std::size_t>(hidden), T(0));                // (H)
+  if (gru && bias) {
+    const Tensor b_hh = w.b_hh.detach().contiguous();
+    std::copy_n(b_hh.data_ptr<T>() + 2 * hidden, hidden, b_hn.begin());
+  }
 
   T* out = output.data_ptr<T>();
   const T *h0_rows = h0.data_ptr<T>(), *w_rows = w_hh.data_ptr<T>(), *gi_rows = gi.data_ptr<T>();
@@ -289,11 +294,12 @@ Forward forward(CellKind kind, const LayerWeights& w, const Tensor& data, const 
   // h_n: each sequence's state after its last step.                                  (B, H)
   Tensor h_n = empty({batch, hidden}, dtype_of<T>());
   for (std::int64_t t = 0; t < s.steps(); ++t)
-    copy_rows<T>(out + s.offset(t) * hidden, h_n.data_ptr<T>(), s.continuing(t), s.size(t), hidden);
+    copy_rows<T>(out + s.offset(t) * hidden, h_n.data_ptr<T>(), s.continuing(t), s.size(t),
+                 hidden);
   return {output, h_n, keep_gates ? gates : Tensor()};
 }
 
-// ---- Backward --------------------------------------------------------------------------------------
+// ---- Backward -----------------------------------------------------------------------------------
 
 // What the node saved, unpacked (its version counters checked).
 struct Saved {
@@ -387,7 +393,7 @@ std::vector<Tensor> backward(CellKind kind, const Schedule& s, const Saved& save
   return grads(grad_data, grad_h0, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh);
 }
 
-// ---- Checks ----------------------------------------------------------------------------------------
+// ---- Checks -------------------------------------------------------------------------------------
 
 void check_inputs(CellKind kind, const LayerWeights& w, const Tensor& data,
                   const std::vector<std::int64_t>& batch_sizes, const Tensor& h0) {
@@ -442,7 +448,7 @@ const char* node_name(CellKind kind) {
 
 }  // namespace
 
-// ---- The layer --------------------------------------------------------------------------------------
+// ---- The layer ----------------------------------------------------------------------------------
 
 std::pair<Tensor, Tensor> FusedLayer::run(CellKind kind, const LayerWeights& w, const Tensor& data,
                                           const std::vector<std::int64_t>& batch_sizes,

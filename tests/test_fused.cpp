@@ -33,7 +33,7 @@ void check_same(const mg::Tensor& actual, const mg::Tensor& expected, double rto
 
 double tolerance(mg::Dtype dtype) { return dtype == mg::kFloat64 ? 1e-10 : 1e-5; }
 
-// ---- The option grid ------------------------------------------------------------------------------
+// ---- The option grid ----------------------------------------------------------------------------
 
 enum class Form { Dense, Unbatched, Sorted, Unsorted };
 
@@ -319,7 +319,8 @@ BOOST_AUTO_TEST_CASE(retain_graph_runs_backward_twice) {
     test::check_close(x.grad(), first_x * 2, 0, 0, "grad x");
     for (std::size_t i = 0; i < first.size(); ++i)
       test::check_close(module.parameters()[i].grad(), first[i] * 2, 0, 0, "grad parameter");
-    test::check_error([&] { loss.backward(); }, "Trying to backward through the graph a second time");
+    test::check_error([&] { loss.backward(); },
+                      "Trying to backward through the graph a second time");
   }
 }
 
@@ -373,7 +374,8 @@ BOOST_AUTO_TEST_CASE(bad_arguments_are_refused) {
       layer.run(nn::CellKind::GRU, weights, data, sizes, h, false);
     };
   };
-  test::check_error(run(w, x, {2, 3, 1}, h0), "batch_sizes must be non-negative and non-increasing");
+  test::check_error(run(w, x, {2, 3, 1}, h0),
+                    "batch_sizes must be non-negative and non-increasing");
   test::check_error(run(w, x, {2, 2}, h0), "batch_sizes sum to 4 but data has 6 rows");
   test::check_error(run(w, x, {}, h0), "expected at least one step");
   test::check_error(run(w, x, {2, 2, 2}, mg::zeros({3, 4})), "expected h0 of shape (2, 4)");
@@ -384,7 +386,7 @@ BOOST_AUTO_TEST_CASE(bad_arguments_are_refused) {
   test::check_error(run(w, x.to(mg::kFloat64), {2, 2, 2}, h0), "of one dtype");
 }
 
-// ---- The float32 activations ----------------------------------------------------------------------
+// ---- The float32 activations --------------------------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(float32_activations_are_within_three_ulps) {
   // fused_math::sigmoid(float), fused_math::tanh(float) against 1/(1 + e^−x) and tanh in double
