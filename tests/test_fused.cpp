@@ -3,7 +3,8 @@
 //     every combination of their options: outputs, h_n and every gradient;
 //   - gradcheck of FusedLayer::run itself, packed, forward and reverse;
 //   - edge cases: one step, one sequence, hidden size 1, a length-1 sequence among long ones,
-//     retain_graph, the version counter, no recording under NoGradGuard, bad arguments;
+//     inputs that need no gradient, retain_graph, the version counter, no recording under
+//     NoGradGuard, bad arguments;
 //   - the float32 σ and tanh of nn/fused_math.h against the double-precision std:: functions.
 // tests/test_rnn.cpp runs both layers over the PyTorch fixtures. Read after nn/fused_recurrent.h.
 #define BOOST_TEST_MODULE fused
@@ -281,6 +282,40 @@ BOOST_AUTO_TEST_CASE(edge_shapes_agree_with_composed) {
                                   << bias) {
             check_layers_agree(kind, shape.input, shape.hidden, shape.batch_sizes, reverse, bias);
           }
+}
+
+BOOST_AUTO_TEST_CASE(only_the_gradients_needed_are_computed) {
+  // FusedLayer::run with data and h0 constants and the weights leaves (and the reverse: data and
+  // h0 leaves, the weights constants): the leaves' gradients equal the composed layer's, the
+  // constants get none
+  mg::manual_seed(27);
+  const std::vector<std::int64_t> batch_sizes{3, 3, 2, 1};
+  for (const nn::CellKind kind : {nn::CellKind::RNNTanh, nn::CellKind::GRU})
+    for (const bool weights_learn : {true, false}) {
+      BOOST_TEST_CONTEXT("kind " << static_cast<int>(kind) << " weights_learn " << weights_learn) {
+        nn::LayerWeights w = leaf_weights(kind, 3, 4, true);
+        mg::Tensor x = mg::randn({9, 3}, mg::kFloat64), h0 = mg::randn({3, 4}, mg::kFloat64);
+        std::vector<mg::Tensor> learned{w.w_ih, w.w_hh, w.b_ih, w.b_hh}, fixed{x, h0};
+        if (!weights_learn) std::swap(learned, fixed);
+        for (mg::Tensor t : learned) t.requires_grad_(true);
+        for (mg::Tensor t : fixed) t.requires_grad_(false);
+        const mg::Tensor w_output = mg::randn({9, 4}, mg::kFloat64);
+        std::vector<mg::Tensor> expected;
+        const nn::ComposedLayer composed;
+        const nn::FusedLayer fused;
+        for (const nn::RecurrentLayer* layer :
+             std::vector<const nn::RecurrentLayer*>{&composed, &fused}) {
+          for (mg::Tensor t : learned) t.set_grad(mg::Tensor());
+          const auto [output, h_n] = layer->run(kind, w, x, batch_sizes, h0, true);
+          ((output * w_output).sum() + h_n.sum()).backward();
+          if (expected.empty())
+            for (const mg::Tensor& t : learned) expected.push_back(t.grad());
+        }
+        for (std::size_t i = 0; i < learned.size(); ++i)
+          check_same(learned[i].grad(), expected[i], 1e-10, "learned " + std::to_string(i));
+        for (const mg::Tensor& t : fixed) BOOST_CHECK(!t.grad().defined());
+      }
+    }
 }
 
 BOOST_AUTO_TEST_CASE(one_node_per_layer_and_direction) {
