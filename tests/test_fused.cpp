@@ -426,10 +426,10 @@ BOOST_AUTO_TEST_CASE(bad_arguments_are_refused) {
 BOOST_AUTO_TEST_CASE(float32_activations_are_within_three_ulps) {
   // fused_math::sigmoid(float), fused_math::tanh(float) against 1/(1 + e^−x) and tanh in double
   // over every 4099th float of magnitude up to 200 (about a million), with relative error below
-  // 3 float32 ulps (1.8e-7) where the result is a normal float, and below FLT_MIN in absolute
-  // terms where it is not; and the special values
+  // 3·2^−24 (1.8e-7, under 3 float32 ulps) where the result is a normal float, and below FLT_MIN
+  // in absolute terms where it is not; and the special values
   namespace fm = nn::fused_math;
-  const double ulp = std::numeric_limits<float>::epsilon() / 2;  // 2^−24, relative
+  const double unit = std::numeric_limits<float>::epsilon() / 2;  // 2^−24, relative
   const double tiny = std::numeric_limits<float>::min();
   double worst_sigmoid = 0, worst_tanh = 0;
   int checked = 0;
@@ -440,14 +440,14 @@ BOOST_AUTO_TEST_CASE(float32_activations_are_within_three_ulps) {
     const double s = 1 / (1 + std::exp(-static_cast<double>(x)));
     const double t = std::tanh(static_cast<double>(x));
     const double ds = std::abs(fm::sigmoid(x) - s), dt = std::abs(fm::tanh(x) - t);
-    if (s >= tiny) worst_sigmoid = std::max(worst_sigmoid, ds / s / ulp);
+    if (s >= tiny) worst_sigmoid = std::max(worst_sigmoid, ds / s / unit);
     else BOOST_CHECK_MESSAGE(ds < tiny, "sigmoid(" << x << ") is off by " << ds);
-    if (std::abs(t) >= tiny) worst_tanh = std::max(worst_tanh, dt / std::abs(t) / ulp);
+    if (std::abs(t) >= tiny) worst_tanh = std::max(worst_tanh, dt / std::abs(t) / unit);
     else BOOST_CHECK_MESSAGE(dt < tiny, "tanh(" << x << ") is off by " << dt);
   }
   BOOST_CHECK_GT(checked, 500000);
-  BOOST_CHECK_MESSAGE(worst_sigmoid < 3, "sigmoid: " << worst_sigmoid << " ulps");
-  BOOST_CHECK_MESSAGE(worst_tanh < 3, "tanh: " << worst_tanh << " ulps");
+  BOOST_CHECK_MESSAGE(worst_sigmoid < 3, "sigmoid: " << worst_sigmoid << "·2^−24");
+  BOOST_CHECK_MESSAGE(worst_tanh < 3, "tanh: " << worst_tanh << "·2^−24");
 
   const float inf = std::numeric_limits<float>::infinity();
   const float nan = std::numeric_limits<float>::quiet_NaN();
