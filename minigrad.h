@@ -17,6 +17,7 @@
 #include "nn/loss.h"
 #include "nn/module.h"
 #include "nn/rnn.h"
+#include "nn/fused_recurrent.h"
 #include "nn/serialize.h"
 #include "nn/activation.h"
 #include "nn/dropout.h"

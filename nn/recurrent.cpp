@@ -2,7 +2,7 @@
 //
 // Everything here is built from autograd ops (matmul, narrow, sigmoid, tanh, cat), so autograd
 // derives backpropagation through time by itself: this file is the readable reference that the
-// fused layer is tested against.
+// fused layer (nn/fused_recurrent.cpp, the modules' default) is tested against.
 #include "nn/recurrent.h"
 
 #include <algorithm>

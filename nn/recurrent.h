@@ -22,7 +22,8 @@
 //
 // Legend: B batch (sequences), T steps, N = Σ_t batch_sizes[t] tokens, I input, H hidden,
 // G gates (1 for RNN, 3 for GRU), L layers, D directions (2 if bidirectional).
-// Read after nn/module.h; nn/rnn.h builds the modules on this, docs/rnn.md has the pictures.
+// Read after nn/module.h; nn/rnn.h builds the modules on this, docs/rnn.md has the pictures,
+// nn/fused_recurrent.h is the fast layer and docs/bptt.md its derivation.
 #pragma once
 
 #include <cstdint>
@@ -58,8 +59,9 @@ Tensor cell_forward(CellKind kind, const Tensor& x, const Tensor& h, const Layer
 // ---- Layer ---------------------------------------------------------------------------------------
 
 // One direction of one layer scanned over a packed batch. This is the swappable part: the
-// composed layer below is built from autograd ops; a fused one (one node per layer, hand-written
-// backpropagation through time) implements the same interface.
+// composed layer below is built from autograd ops, the readable reference; FusedLayer
+// (nn/fused_recurrent.h: one node per layer and direction, hand-written backpropagation through
+// time, docs/bptt.md) implements the same interface and is what RNN and GRU run by default.
 class RecurrentLayer {
  public:
   virtual ~RecurrentLayer() = default;
@@ -70,7 +72,8 @@ class RecurrentLayer {
                                         const Tensor& h0, bool reverse) const = 0;
 };
 
-// The readable reference: the cell applied step by step, autograd doing the backward.
+// The readable reference: the cell applied step by step, autograd doing the backward. The tests
+// hold FusedLayer to it (tests/test_fused.cpp).
 class ComposedLayer final : public RecurrentLayer {
  public:
   std::pair<Tensor, Tensor> run(CellKind kind, const LayerWeights& w, const Tensor& data,

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "core/autograd.h"
+#include "nn/fused_recurrent.h"
 #include "nn/init.h"
 #include "nn/repr.h"
 
@@ -29,7 +30,7 @@ RNNOptions& RNNOptions::nonlinearity(const std::string& name) {
 // ---- RNN and GRU ----------------------------------------------------------------------------------
 
 RecurrentBase::RecurrentBase(std::string type_name, const Config& config)
-    : Module(std::move(type_name)), config_(config), layer_(std::make_shared<ComposedLayer>()) {
+    : Module(std::move(type_name)), config_(config), layer_(std::make_shared<FusedLayer>()) {
   check(config.hidden_size > 0, "hidden_size must be greater than zero");
   check(config.num_layers > 0, "num_layers must be greater than zero");
   check(config.input_size >= 0, "input_size must be non-negative, got {}", config.input_size);

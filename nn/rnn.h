@@ -102,7 +102,9 @@ class RecurrentBase : public Module {
   }
   std::string extra_repr() const override;
 
-  // The implementation each layer runs (nn/recurrent.h); the composed one by default.
+  // The implementation each layer runs: FusedLayer (nn/fused_recurrent.h) by default;
+  //   gru.set_layer_implementation(std::make_shared<mg::nn::ComposedLayer>());
+  // runs the readable reference of nn/recurrent.h instead (same values, slower).
   void set_layer_implementation(std::shared_ptr<const RecurrentLayer> layer);
 
  protected:

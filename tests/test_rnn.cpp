@@ -2,7 +2,8 @@
 // covering design of tests/make_rnn_fixtures.py, which writes tests/fixtures/rnn.txt and
 // documents the grid. Each case builds the module with minigrad's options, copies PyTorch's
 // parameters in, runs PyTorch's input (and h0) and compares output, h_n and the gradients of
-// every parameter, the input and h0 for PyTorch's random loss weights, within 1e-6 in float64.
+// every parameter, the input and h0 for PyTorch's random loss weights, within 1e-6 in float64,
+// once with the default fused layer and once with the composed one.
 // Also here: parameter names, shapes, order and initialisation, and reprs against PyTorch's text.
 // What needs no reference is in tests/test_rnn_properties.cpp (gradcheck, metamorphic
 // relations) and tests/test_rnn_usage.cpp (the first steps, the errors). Read after nn/rnn.h,
@@ -112,16 +113,22 @@ std::tuple<mg::Tensor, mg::Tensor> run_case(nn::RecurrentBase& module, const tes
 }
 
 // Runs fixture case `c` in `dtype`, from PyTorch's float64 values rounded to it, and compares
-// output, h_n and every gradient within `tolerance`.
-void check_case(const test::Fixtures& fx, const std::string& c, mg::Dtype dtype, double tolerance) {
+// output, h_n and every gradient within `tolerance`; with the default (fused) layer, or the
+// composed one if `composed`.
+void check_case(const test::Fixtures& fx, const std::string& c, mg::Dtype dtype, double tolerance,
+                bool composed) {
   const std::string at = "rnn/" + c + "/";
   const auto module = make_module(fx, at);
+  if (composed) module->set_layer_implementation(std::make_shared<nn::ComposedLayer>());
   BOOST_CHECK_EQUAL(module->repr(), fx.text(at + "repr"));
   load_parameters(*module, fx, at, dtype);
 
-  const mg::Tensor input = fx.tensor(at + "input").to(dtype).requires_grad_();
+  // Fresh leaves (clone): to(float64) of a float64 tensor is the fixture's own tensor, whose
+  // grad would accumulate over the two layer implementations.
+  const mg::Tensor input = fx.tensor(at + "input").to(dtype).clone().requires_grad_();
   const bool has_h0 = flag(fx, at + "has_h0");
-  const mg::Tensor h0 = has_h0 ? fx.tensor(at + "h0").to(dtype).requires_grad_() : mg::Tensor();
+  const mg::Tensor h0 =
+      has_h0 ? fx.tensor(at + "h0").to(dtype).clone().requires_grad_() : mg::Tensor();
   const auto [output, h_n] = run_case(*module, fx, at, input, h0);
   const auto check = [&](const mg::Tensor& actual, const std::string& part) {
     check_parity(actual, fx.tensor(at + part), dtype, tolerance, at + part);
@@ -137,14 +144,18 @@ void check_case(const test::Fixtures& fx, const std::string& c, mg::Dtype dtype,
   if (has_h0) check(h0.grad(), "grad_h0");
 }
 
-// Every fixture case whose input_form is `form`; there must be some.
+// Every fixture case whose input_form is `form`, through both layer implementations; there must
+// be some.
 void check_cases(const std::string& form, mg::Dtype dtype = mg::kFloat64,
                  double tolerance = kTolerance) {
   const test::Fixtures fx("rnn.txt");
   int checked = 0;
   for (const std::string& c : fx.cases("rnn")) {
     if (fx.text("rnn/" + c + "/input_form") != form) continue;
-    BOOST_TEST_CONTEXT(c) { check_case(fx, c, dtype, tolerance); }
+    for (const bool composed : {false, true})
+      BOOST_TEST_CONTEXT(c << (composed ? " composed" : " fused")) {
+        check_case(fx, c, dtype, tolerance, composed);
+      }
     ++checked;
   }
   BOOST_CHECK_MESSAGE(checked >= 12, "only " << checked << " " << form << " cases");

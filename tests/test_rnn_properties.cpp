@@ -300,10 +300,10 @@ BOOST_AUTO_TEST_CASE(dropout_acts_between_layers_in_training_only) {
 BOOST_AUTO_TEST_CASE(layer_implementation_is_swappable) {
   // set_layer_implementation(layer): the module runs every layer and direction through it
   mg::manual_seed(11);
-  // Delegates to the composed layer and counts the calls.
+  // Delegates to the default (fused) layer and counts the calls.
   struct CountingLayer final : nn::RecurrentLayer {
     mutable int calls = 0;
-    nn::ComposedLayer inner;
+    nn::FusedLayer inner;
     std::pair<mg::Tensor, mg::Tensor> run(nn::CellKind kind, const nn::LayerWeights& w,
                                           const mg::Tensor& data,
                                           const std::vector<std::int64_t>& batch_sizes,
