@@ -6,9 +6,6 @@
 // the same explanations. Read this first; everything else in core/ uses it.
 #pragma once
 
-#include <iostream>
-#include <mutex>
-#include <set>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -36,11 +33,6 @@ void check(bool condition, fmt::format_string<Args...> format, Args&&... args) {
 // Prints a warning on stderr the way Python's warnings module does by default: each distinct
 // message from each place once per program, so a warning in a training loop shows once.
 //   warn_once("GRU", "UserWarning: dropout option adds dropout after all but last ...");
-inline void warn_once(const std::string& where, const std::string& message) {
-  static std::mutex mutex;
-  static std::set<std::pair<std::string, std::string>> printed;  // (where, message)
-  const std::lock_guard<std::mutex> lock(mutex);
-  if (printed.emplace(where, message).second) std::cerr << message << '\n';
-}
+void warn_once(const std::string& where, const std::string& message);
 
 }  // namespace minigrad

@@ -61,6 +61,12 @@ inline void check_close(const mg::Tensor& actual, const mg::Tensor& expected, do
   BOOST_CHECK_MESSAGE(reported == 0, what << ": " << reported << " elements differ");
 }
 
+// True when a and b have the same dtype, shape and values, bit for bit (no NaN in them).
+inline bool identical(const mg::Tensor& a, const mg::Tensor& b) {
+  return a.dtype() == b.dtype() && a.shape() == b.shape() &&
+         a.to(mg::kFloat64).to_vector<double>() == b.to(mg::kFloat64).to_vector<double>();
+}
+
 // ---- Comparing with PyTorch's fixtures -----------------------------------------------------------
 
 // The largest finite magnitude in t (0 if there is none).

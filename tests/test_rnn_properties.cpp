@@ -18,11 +18,7 @@ namespace {
 namespace nn = mg::nn;
 namespace rnn = mg::nn::utils::rnn;
 
-// True when a and b have the same dtype, shape and values, bit for bit (no NaN here).
-bool identical(const mg::Tensor& a, const mg::Tensor& b) {
-  return a.dtype() == b.dtype() && a.shape() == b.shape() &&
-         a.to(mg::kFloat64).to_vector<double>() == b.to(mg::kFloat64).to_vector<double>();
-}
+using test::identical;
 
 
 // What every gradcheck below sums: output and h_n, flattened into one tensor.
