@@ -32,6 +32,7 @@
 #include <fmt/ranges.h>
 
 #include "core/kernel.h"
+#include "core/parallel.h"
 
 namespace minigrad {
 
@@ -149,6 +150,38 @@ void cblas_gemm(Layout la, Layout lb, blasint m, blasint n, blasint k, T alpha, 
                 ldc);
 }
 
+// The same call split over the pool (core/parallel.h): the rows of c into blocks when c has at
+// least as many rows as columns, else its columns, one block per thread, each a cblas call of its
+// own on one thread. Row i of op(A) lies at a + i·lda when A is read as is, at a + i when it is
+// read transposed (its columns are rows of memory); column j of op(B) at b + j, or b + j·ldb.
+// Small products stay whole: a part under ~4 MFLOP would cost more to wake a thread for.
+template <class T>
+void parallel_gemm(Layout la, Layout lb, blasint m, blasint n, blasint k, T alpha, const T* a,
+                   const T* b, T beta, T* c, blasint ldc) {
+  const double flops = 2.0 * m * n * k;
+  const int parts = parts_for(flops, 4e6);
+  if (parts == 1) {
+    cblas_gemm<T>(la, lb, m, n, k, alpha, a, b, beta, c, ldc);
+    return;
+  }
+  const bool by_rows = m >= n;
+  const std::int64_t length = by_rows ? m : n;
+  // Blocks of whole 16s of rows or columns, what the kernels work on at a time.
+  const std::int64_t block = ((length + parts - 1) / parts + 15) / 16 * 16;
+  parallel_parts(parts, [&](int part) {
+    const std::int64_t from = std::min(length, part * block);
+    const std::int64_t size = std::min(length, from + block) - from;
+    if (size == 0) return;
+    if (by_rows)
+      cblas_gemm<T>(la, lb, static_cast<blasint>(size), n, k, alpha,
+                    a + from * (la.trans == CblasNoTrans ? la.ld : 1), b, beta, c + from * ldc,
+                    ldc);
+    else
+      cblas_gemm<T>(la, lb, m, static_cast<blasint>(size), k, alpha, a,
+                    b + from * (lb.trans == CblasNoTrans ? 1 : lb.ld), beta, c + from, ldc);
+  });
+}
+
 }  // namespace
 
 // c = alpha · a·b + beta · c
@@ -179,11 +212,12 @@ void gemm(const Tensor& a, const Tensor& b, const Tensor& c, double alpha, doubl
     const auto mm = static_cast<blasint>(m), nn = static_cast<blasint>(n),
                kk = static_cast<blasint>(k);
     if (lc->trans == CblasNoTrans)
-      cblas_gemm<T>(oa.layout, ob.layout, mm, nn, kk, static_cast<T>(alpha), oa.data(),
-                    ob.data(), static_cast<T>(beta), out, lc->ld);
+      parallel_gemm<T>(oa.layout, ob.layout, mm, nn, kk, static_cast<T>(alpha), oa.data(),
+                       ob.data(), static_cast<T>(beta), out, lc->ld);
     else  // c is column-major: write cᵀ (n×m, row-major) = bᵀ·aᵀ
-      cblas_gemm<T>(flipped(ob.layout), flipped(oa.layout), nn, mm, kk, static_cast<T>(alpha),
-                    ob.data(), oa.data(), static_cast<T>(beta), out, lc->ld);
+      parallel_gemm<T>(flipped(ob.layout), flipped(oa.layout), nn, mm, kk,
+                       static_cast<T>(alpha), ob.data(), oa.data(), static_cast<T>(beta), out,
+                       lc->ld);
     c.impl()->storage->bump_version();
   });
 }

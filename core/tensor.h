@@ -255,7 +255,8 @@ Tensor operator>(Scalar a, const Tensor& b);
 Tensor operator>=(Scalar a, const Tensor& b);
 
 // ---- Threads (threads.cpp) ------------------------------------------------------------------------
-// One setting for OpenBLAS and every parallel loop of minigrad's; the default uses every core.
+// The size of minigrad's thread pool, the calling thread included (core/parallel.h); OpenBLAS
+// runs on one thread inside each. The default is every core (or OPENBLAS_NUM_THREADS).
 void set_num_threads(int n);
 int get_num_threads();
 

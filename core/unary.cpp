@@ -101,6 +101,9 @@ Tensor pow(const Tensor& input, Scalar exponent) {
       return map<T, T>(x, [e](T v) { return integer_pow(v, e); });
     } else {
       const auto e = static_cast<T>(exponent.to_double());
+      // The square, the commonest power (every squared error), as one product instead of a call
+      // to pow: the same value, correctly rounded, several times faster. PyTorch does the same.
+      if (e == 2) return map<T, T>(x, [](T v) { return v * v; });
       return map<T, T>(x, [e](T v) { return std::pow(v, e); });
     }
   });
@@ -110,6 +113,7 @@ Tensor pow(const Tensor& input, Scalar exponent) {
                 [x_saved = save(x), e = exponent.to_double()](const Tensor& grad) {
                   const Tensor base = x_saved.unpack();
                   if (e == 0) return grads(zeros_like(base));
+                  if (e == 2) return grads(grad * base * 2.0);  // x^1 = x: no pow needed
                   return grads(grad * base.pow(e - 1) * e);
                 });
 }

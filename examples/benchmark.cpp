@@ -22,7 +22,7 @@
 // would mean that nothing but the GEMMs costs any time. "MB" is each process's peak resident
 // memory; PyTorch's includes Python and torch's libraries, whose share the header states.
 // docs/performance.md explains every column at more length. Read after examples/demo.cpp.
-#include <cblas.h>  // openblas_get_config
+#include <cblas.h>  // openblas_get_config, openblas_set_num_threads
 #include <unistd.h>
 
 #include <algorithm>
@@ -37,6 +37,7 @@
 #include <fmt/core.h>
 
 #include "benchmark_support.h"
+#include "core/parallel.h"  // parallel_parts, for the floor of minigrad's schedule
 #include "minigrad.h"
 
 namespace mg = minigrad;
@@ -204,6 +205,14 @@ double sgemm_rate(std::int64_t n) {
 //     dW_ih (GH, I_l) = dGᵀ (GH, N) · X_l (N, I_l)
 //     dW_hh (GH, H)   = dGᵀ (GH, N) · H_prev (N, H)
 // Nothing else is counted: no gate math, no allocation, no bookkeeping.
+//
+// Two schedules spread these products over the threads, and the floor is the faster one:
+//   - OpenBLAS's threads: every product one cblas_sgemm call, run by OpenBLAS on all threads.
+//   - minigrad's split, as nn/fused_recurrent.cpp and core/blas.cpp do it: the batch cut into one
+//     group of sequences per thread (equal shares of the tokens), each thread doing the per-step
+//     products of its group for all steps on its own; every whole-sequence product cut into
+//     blocks of rows (or of columns, when it has more columns), one block per thread. Each call
+//     runs on one OpenBLAS thread.
 struct FloorLayer {
   std::int64_t in;                              // I_l
   std::vector<float> w_ih, w_hh;                // (GH, I_l), (GH, H)
@@ -213,11 +222,53 @@ struct FloorLayer {
   std::vector<float> grad_input;                // (N, I_l)
 };
 
-double gemm_floor_ms(const BenchShape& s, int warmup, int steps) {
+enum class FloorSchedule { OpenBLAS, Split };
+
+// c (m×n) = op(a)·op(b) as bench::sgemm, but cut into one block of c's rows (or columns) per
+// thread, each block a one-thread cblas call on a thread of minigrad's pool.
+void split_sgemm(bool a_t, bool b_t, std::int64_t m, std::int64_t n, std::int64_t k,
+                 const float* a, const float* b, float* c) {
+  const int parts = mg::get_num_threads();
+  const bool by_rows = m >= n;
+  const std::int64_t length = by_rows ? m : n, block = (length + parts - 1) / parts;
+  const auto ld = [](bool transposed, std::int64_t rows, std::int64_t cols) {
+    return static_cast<int>(transposed ? rows : cols);  // the stored matrix's row length
+  };
+  mg::parallel_parts(parts, [&](int part) {
+    const std::int64_t from = std::min(length, part * block);
+    const std::int64_t size = std::min(length, from + block) - from;
+    if (size == 0) return;
+    const CBLAS_TRANSPOSE ta = a_t ? CblasTrans : CblasNoTrans, tb = b_t ? CblasTrans : CblasNoTrans;
+    if (by_rows)  // rows [from, from + size) of op(a) and of c
+      cblas_sgemm(CblasRowMajor, ta, tb, static_cast<int>(size), static_cast<int>(n),
+                  static_cast<int>(k), 1.0F, a + from * (a_t ? 1 : k), ld(a_t, m, k), b,
+                  ld(b_t, k, n), 0.0F, c + from * n, static_cast<int>(n));
+    else  // columns [from, from + size) of op(b) and of c
+      cblas_sgemm(CblasRowMajor, ta, tb, static_cast<int>(m), static_cast<int>(size),
+                  static_cast<int>(k), 1.0F, a, ld(a_t, m, k), b + from * (b_t ? k : 1),
+                  ld(b_t, k, n), 0.0F, c + from, static_cast<int>(n));
+  });
+}
+
+double gemm_floor_ms(const BenchShape& s, FloorSchedule schedule_kind, int warmup, int steps) {
   const std::int64_t H = s.size, GH = gates(s) * s.size, N = tokens(s), B = s.B;
   const std::vector<std::int64_t> sizes = batch_sizes(s);
   std::vector<std::int64_t> offsets(sizes.size(), 0);  // offset_t
   for (std::size_t t = 1; t < sizes.size(); ++t) offsets[t] = offsets[t - 1] + sizes[t - 1];
+  const bool split = schedule_kind == FloorSchedule::Split;
+  const int threads = mg::get_num_threads();
+
+  // The groups of sequences of the split schedule: [cuts[g], cuts[g + 1]), equal token shares.
+  // Sequence b is the b-th longest, as packing sorts them.
+  std::vector<std::int64_t> sorted = lengths(s);
+  std::sort(sorted.rbegin(), sorted.rend());
+  std::vector<std::int64_t> cuts{0};
+  std::int64_t running = 0;
+  for (std::int64_t b = 0; b < B && static_cast<int>(cuts.size()) < threads; ++b) {
+    running += sorted[static_cast<std::size_t>(b)];
+    if (running * threads >= N * static_cast<std::int64_t>(cuts.size())) cuts.push_back(b + 1);
+  }
+  cuts.push_back(B);
 
   std::mt19937 generator(0);
   const auto buffer = [&](std::int64_t size) { return bench::random_buffer(size, generator); };
@@ -235,28 +286,54 @@ double gemm_floor_ms(const BenchShape& s, int warmup, int steps) {
   const auto h_prev = [&](const FloorLayer& layer, std::size_t t) {  // h_{t−1}, first b_t rows
     return t == 0 ? h0.data() : layer.output.data() + offsets[t - 1] * H;
   };
+  // Whole-sequence products, and the per-step ones of rows [lo, hi) of every step.
+  const auto whole = [&](bool a_t, bool b_t, std::int64_t m, std::int64_t n, std::int64_t k,
+                         const float* a, const float* b, float* c) {
+    if (split) split_sgemm(a_t, b_t, m, n, k, a, b, c);
+    else bench::sgemm(a_t, b_t, m, n, k, a, b, c);
+  };
+  const auto per_step = [&](const auto& step_rows) {  // step_rows(lo, hi) runs every step
+    if (!split) return step_rows(std::int64_t{0}, B);
+    mg::parallel_parts(static_cast<int>(cuts.size()) - 1,
+                       [&](int g) { step_rows(cuts[static_cast<std::size_t>(g)], cuts[g + 1u]); });
+  };
+  const auto rows_at = [&](std::size_t t, std::int64_t lo, std::int64_t hi) {
+    return std::max<std::int64_t>(0, std::min(hi, sizes[t]) - lo);
+  };
 
   const auto schedule = [&] {
     for (std::size_t l = 0; l < layers.size(); ++l) {
       FloorLayer& layer = layers[l];
-      sgemm(false, true, N, GH, layer.in, input_of(l), layer.w_ih.data(), layer.gates.data());
-      for (std::size_t t = 0; t < sizes.size(); ++t)
-        sgemm(false, true, sizes[t], GH, H, h_prev(layer, t), layer.w_hh.data(), gh.data());
+      whole(false, true, N, GH, layer.in, input_of(l), layer.w_ih.data(), layer.gates.data());
+      per_step([&](std::int64_t lo, std::int64_t hi) {
+        for (std::size_t t = 0; t < sizes.size(); ++t)
+          if (const std::int64_t m = rows_at(t, lo, hi); m > 0)
+            bench::sgemm(false, true, m, GH, H, h_prev(layer, t) + lo * H, layer.w_hh.data(),
+                         gh.data() + lo * GH);
+      });
     }
     for (std::size_t l = layers.size(); l-- > 0;) {
       FloorLayer& layer = layers[l];
-      for (std::size_t t = sizes.size(); t-- > 0;)
-        sgemm(false, false, sizes[t], H, GH, layer.gates.data() + offsets[t] * GH,
-              layer.w_hh.data(), dh.data());
-      sgemm(false, false, N, layer.in, GH, layer.gates.data(), layer.w_ih.data(),
+      per_step([&](std::int64_t lo, std::int64_t hi) {
+        for (std::size_t t = sizes.size(); t-- > 0;)
+          if (const std::int64_t m = rows_at(t, lo, hi); m > 0)
+            bench::sgemm(false, false, m, H, GH, layer.gates.data() + (offsets[t] + lo) * GH,
+                         layer.w_hh.data(), dh.data() + lo * H);
+      });
+      whole(false, false, N, layer.in, GH, layer.gates.data(), layer.w_ih.data(),
             layer.grad_input.data());
-      sgemm(true, false, GH, layer.in, N, layer.gates.data(), input_of(l),
+      whole(true, false, GH, layer.in, N, layer.gates.data(), input_of(l),
             layer.grad_w_ih.data());
-      sgemm(true, false, GH, H, N, layer.gates.data(), layer.output.data(),
+      whole(true, false, GH, H, N, layer.gates.data(), layer.output.data(),
             layer.grad_w_hh.data());
     }
   };
-  return bench::median_ms(schedule, warmup, steps);
+  // OpenBLAS runs on one thread under minigrad (core/parallel.h); the first schedule gives it
+  // all of them for the length of the measurement.
+  if (!split) openblas_set_num_threads(threads);
+  const double ms = bench::median_ms(schedule, warmup, steps);
+  if (!split) openblas_set_num_threads(1);
+  return ms;
 }
 
 // ---- The machine ------------------------------------------------------------------------------
@@ -319,6 +396,7 @@ struct Row {
   const BenchShape* shape;
   std::optional<double> ours_ms, torch_ms;  // nullopt: the child failed
   double ours_mb = 0, torch_mb = 0, floor_ms = 0;
+  bool floor_by_split = false;  // which schedule gave the floor: minigrad's split or OpenBLAS's
 };
 
 std::string ms_text(double ms) {
@@ -392,14 +470,30 @@ int run_benchmark(const Options& options) {
 
   // Then the yardsticks, in this process, at the thread count the children used.
   if (options.threads > 0) mg::set_num_threads(options.threads);
+  openblas_set_num_threads(mg::get_num_threads());  // OpenBLAS's own threads, for its best rate
   const double sgemm_gflops = sgemm_rate(1024);
+  openblas_set_num_threads(1);                      // back to one, as under minigrad
   say(options, fmt::format("sgemm: 1024×1024×1024 through cblas_sgemm, {}: {:.1f} GFLOP/s "
                            "(median of 10)", threads_text(mg::get_num_threads()), sgemm_gflops));
-  for (Row& row : rows)
-    row.floor_ms = gemm_floor_ms(*row.shape, options.warmup, steps_for(options, *row.shape));
+  for (Row& row : rows) {
+    const int warmup = options.warmup, steps = steps_for(options, *row.shape);
+    const double openblas = gemm_floor_ms(*row.shape, FloorSchedule::OpenBLAS, warmup, steps);
+    const double split = gemm_floor_ms(*row.shape, FloorSchedule::Split, warmup, steps);
+    row.floor_ms = std::min(openblas, split);
+    row.floor_by_split = split < openblas;
+  }
 
   std::printf("\n");
   bench::print_table(table_cells(rows, torch.has_value(), sgemm_gflops), 2, options.markdown);
+  const auto floors_by = [&](bool split) {  // the shapes whose floor came from that schedule
+    std::string names;
+    for (const Row& row : rows)
+      if (row.floor_by_split == split) names += (names.empty() ? "" : ", ") + std::string(row.shape->name);
+    return names.empty() ? std::string("none") : names;
+  };
+  std::printf("\nfloor ms: the faster of two schedules of the same products (docs/performance.md):"
+              " minigrad's split at %s; OpenBLAS's threads at %s.\n",
+              floors_by(true).c_str(), floors_by(false).c_str());
   for (const Row& row : rows)
     if (row.shape->packed)
       std::printf("\n%s: FLOPs counted on its N = %lld real tokens in place of T·B = %lld.\n",

@@ -42,6 +42,7 @@
 
 #include "core/autograd.h"
 #include "core/blas.h"
+#include "core/parallel.h"
 #include "nn/fused_math.h"
 
 namespace minigrad::nn {
@@ -96,7 +97,7 @@ struct Schedule {
 template <class T>
 void gemm_rows(CBLAS_TRANSPOSE op_b, std::int64_t m, std::int64_t n, std::int64_t k, const T* a,
                std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
-  if (m == 0) return;
+  if (m <= 0) return;
   const auto i = [](std::int64_t v) { return static_cast<blasint>(v); };
   if constexpr (std::is_same_v<T, float>)
     cblas_sgemm(CblasRowMajor, CblasNoTrans, op_b, i(m), i(n), i(k), 1.0f, a, i(lda), b, i(ldb),
@@ -198,6 +199,47 @@ __attribute__((target_clones("avx2", "default"))) void relu_backward(
     dg[i] = fused_math::select(y[i] <= 0, T(0), dh[i] + d_out[i]);
 }
 
+// ---- The threads: a group of sequences each -----------------------------------------------------
+//
+// During a scan, sequences never exchange anything: row b's state at a step depends on row b's
+// state at the step before and on nothing else. So the scan splits into groups of sequences, each
+// scanned from the first step to the last by a thread of its own (core/parallel.h), running its own
+// small GEMMs (one OpenBLAS thread each) and its own gate loops, with no thread ever waiting for
+// another until the scan ends. A GEMM of half the rows runs a little slower per FLOP than one of
+// all of them, but nothing else is serial any more.
+//
+// The batch is sorted longest first, so equal numbers of sequences would give the first group the
+// most work. The cuts are made where the running count of tokens reaches each group's share.
+
+// Group g is sequences [starts[g], starts[g + 1]); as many groups as threads are worth using.
+std::vector<std::int64_t> sequence_groups(const Schedule& s, std::int64_t hidden,
+                                          std::int64_t width) {
+  const std::int64_t batch = s.size(0), tokens = s.offset(s.steps() - 1) + s.size(s.steps() - 1);
+  // The scan's products with W_hh, forward and backward: 4·N·(G·H)·H FLOPs. Each group should
+  // carry at least some milliseconds of them.
+  const double flops = 4.0 * static_cast<double>(tokens * width * hidden);
+  const std::int64_t parts = std::min<std::int64_t>(batch, parts_for(flops, 4e6));
+  std::vector<std::int64_t> starts{0};
+  std::int64_t running = 0;  // the tokens of sequences [0, b]
+  for (std::int64_t b = 0; b < batch && static_cast<std::int64_t>(starts.size()) < parts; ++b) {
+    std::int64_t length = 0;  // the steps sequence b runs: those with more than b rows
+    while (length < s.steps() && s.size(length) > b) ++length;
+    running += length;
+    // The next cut once the groups so far hold their share of the tokens.
+    if (running * parts >= tokens * static_cast<std::int64_t>(starts.size()))
+      starts.push_back(b + 1);
+  }
+  starts.push_back(batch);
+  return starts;
+}
+
+// Runs scan(lo, hi) for every group of sequences [lo, hi) at once, one per thread.
+template <class Scan>
+void for_each_group(const std::vector<std::int64_t>& starts, const Scan& scan) {
+  parallel_parts(static_cast<int>(starts.size()) - 1,
+                 [&](int g) { scan(starts[static_cast<std::size_t>(g)], starts[g + 1u]); });
+}
+
 // ---- Small helpers ------------------------------------------------------------------------------
 
 // Σ over the rows of a (rows, cols) matrix, as the product 1ᵀ·m (1, cols): BLAS does the sums.
@@ -261,35 +303,43 @@ Forward forward(CellKind kind, const LayerWeights& w, const Tensor& data, const 
 
   T* out = output.data_ptr<T>();
   const T *h0_rows = h0.data_ptr<T>(), *w_rows = w_hh.data_ptr<T>(), *gi_rows = gi.data_ptr<T>();
-  for (std::int64_t k = 0; k < s.steps(); ++k) {
-    const std::int64_t t = s.scanned(k), rows = s.size(t), carried = s.carried(t);
-    // The state rows: [0, carried) are the first rows of the step before, the rest are h0's.
-    const T* previous = carried > 0 ? out + s.offset(s.before(t)) * hidden : h0_rows;
-    const auto state = [&](std::int64_t b) {
-      return (b < carried ? previous : h0_rows) + b * hidden;
-    };
-    T* step_out = out + s.offset(t) * hidden;                               // (rows, H)
-    if (gru) {
-      // gh = h·W_hhᵀ into the gates' first 3H columns, rows 4H apart.     (rows, 3H)
-      T* step_gates = gates.data_ptr<T>() + (keep_gates ? s.offset(t) : 0) * 4 * hidden;
-      gemm_rows<T>(CblasTrans, carried, width, hidden, previous, hidden, w_rows, hidden, T(0),
-                   step_gates, 4 * hidden);
-      gemm_rows<T>(CblasTrans, rows - carried, width, hidden, h0_rows + carried * hidden, hidden,
-                   w_rows, hidden, T(0), step_gates + carried * 4 * hidden, 4 * hidden);
-      for (std::int64_t b = 0; b < rows; ++b)
-        gru_forward_row<T>(hidden, gi_rows + (s.offset(t) + b) * width,
-                           step_gates + b * 4 * hidden, state(b), b_hn.data(),
-                           step_out + b * hidden);
-    } else {
-      // pre = gi + h·W_hhᵀ, added onto the step's rows of the output, then h' = act(pre).
-      gemm_rows<T>(CblasTrans, carried, hidden, hidden, previous, hidden, w_rows, hidden, T(1),
-                   step_out, hidden);
-      gemm_rows<T>(CblasTrans, rows - carried, hidden, hidden, h0_rows + carried * hidden, hidden,
-                   w_rows, hidden, T(1), step_out + carried * hidden, hidden);
-      if (kind == CellKind::RNNTanh) tanh_in_place<T>(rows * hidden, step_out);
-      else relu_in_place<T>(rows * hidden, step_out);
+  T* gate_rows = gru ? gates.data_ptr<T>() : nullptr;
+  // The scan of sequences [lo, hi): at step t their rows are [lo, end), end = min(hi, rows).
+  const auto scan = [&](std::int64_t lo, std::int64_t hi) {
+    for (std::int64_t k = 0; k < s.steps(); ++k) {
+      const std::int64_t t = s.scanned(k), end = std::min(hi, s.size(t));
+      if (end <= lo) continue;  // none of the group's sequences runs at this step
+      // The state rows: [0, carried) continue from the step before, the rest start from h0.
+      // Within the group: [lo, mid) continue, [mid, end) start.
+      const std::int64_t carried = s.carried(t), mid = std::clamp(carried, lo, end);
+      const T* previous = carried > 0 ? out + s.offset(s.before(t)) * hidden : h0_rows;
+      const auto state = [&](std::int64_t b) {
+        return (b < carried ? previous : h0_rows) + b * hidden;
+      };
+      T* step_out = out + s.offset(t) * hidden;                             // (rows, H)
+      if (gru) {
+        // gh = h·W_hhᵀ into the gates' first 3H columns, rows 4H apart.   (rows, 3H)
+        T* step_gates = gate_rows + (keep_gates ? s.offset(t) : 0) * 4 * hidden;
+        gemm_rows<T>(CblasTrans, mid - lo, width, hidden, state(lo), hidden, w_rows, hidden, T(0),
+                     step_gates + lo * 4 * hidden, 4 * hidden);
+        gemm_rows<T>(CblasTrans, end - mid, width, hidden, h0_rows + mid * hidden, hidden, w_rows,
+                     hidden, T(0), step_gates + mid * 4 * hidden, 4 * hidden);
+        for (std::int64_t b = lo; b < end; ++b)
+          gru_forward_row<T>(hidden, gi_rows + (s.offset(t) + b) * width,
+                             step_gates + b * 4 * hidden, state(b), b_hn.data(),
+                             step_out + b * hidden);
+      } else {
+        // pre = gi + h·W_hhᵀ, added onto the step's rows of the output, then h' = act(pre).
+        gemm_rows<T>(CblasTrans, mid - lo, hidden, hidden, state(lo), hidden, w_rows, hidden, T(1),
+                     step_out + lo * hidden, hidden);
+        gemm_rows<T>(CblasTrans, end - mid, hidden, hidden, h0_rows + mid * hidden, hidden, w_rows,
+                     hidden, T(1), step_out + mid * hidden, hidden);
+        if (kind == CellKind::RNNTanh) tanh_in_place<T>((end - lo) * hidden, step_out + lo * hidden);
+        else relu_in_place<T>((end - lo) * hidden, step_out + lo * hidden);
+      }
     }
-  }
+  };
+  for_each_group(sequence_groups(s, hidden, width), scan);
 
   // h_n: each sequence's state after its last step.                                  (B, H)
   Tensor h_n = empty({batch, hidden}, dtype_of<T>());
@@ -327,41 +377,48 @@ std::vector<Tensor> backward(CellKind kind, const Schedule& s, const Saved& save
   Tensor dgi = empty({tokens, width}, dtype);                               // (N, G·H)
   Tensor dgh = gru ? empty({tokens, width}, dtype) : dgi;                   // (N, G·H)
   // ∂loss/∂(state after the step being walked) and ∂loss/∂(state before it), swapped each step.
-  Tensor dh = empty({batch, hidden}, dtype), dh_before = empty({batch, hidden}, dtype);
+  Tensor dh_after = empty({batch, hidden}, dtype), dh_before = empty({batch, hidden}, dtype);
   Tensor grad_h0 = needs[1] ? empty({batch, hidden}, dtype) : Tensor();    // (B, H)
 
-  for (std::int64_t k = s.steps(); k-- > 0;) {
-    const std::int64_t t = s.scanned(k), rows = s.size(t), carried = s.carried(t);
-    const std::int64_t at = s.offset(t);
-    // The forward was h_n[b] = the state of sequence b after its last step, so for the rows whose
-    // sequence ends here ∂loss/∂h' starts as grad_h_n; the other rows got theirs from the step
-    // walked before (the next one in scan order).
-    copy_rows<T>(d_h_n, dh.data_ptr<T>(), s.continuing(t), rows, hidden);
-    const T* previous = carried > 0 ? out + s.offset(s.before(t)) * hidden : h0_rows;
-    T *step_dgi = dgi.data_ptr<T>() + at * width, *step_dgh = dgh.data_ptr<T>() + at * width;
-    if (gru) {
-      for (std::int64_t b = 0; b < rows; ++b)
-        gru_backward_row<T>(hidden, dh.data_ptr<T>() + b * hidden, d_out + (at + b) * hidden,
-                            gates + (at + b) * 4 * hidden,
-                            (b < carried ? previous : h0_rows) + b * hidden, step_dgi + b * width,
-                            step_dgh + b * width, dh_before.data_ptr<T>() + b * hidden);
-    } else if (kind == CellKind::RNNTanh) {
-      tanh_backward<T>(rows * hidden, dh.data_ptr<T>(), d_out + at * hidden, out + at * hidden,
-                       step_dgi);
-    } else {
-      relu_backward<T>(rows * hidden, dh.data_ptr<T>(), d_out + at * hidden, out + at * hidden,
-                       step_dgi);
+  // The scan of sequences [lo, hi), last step first, on rows [lo, end) of each step as in forward.
+  const auto scan = [&](std::int64_t lo, std::int64_t hi) {
+    T *dh = dh_after.data_ptr<T>(), *dh_prev = dh_before.data_ptr<T>();  // swapped per step
+    for (std::int64_t k = s.steps(); k-- > 0;) {
+      const std::int64_t t = s.scanned(k), end = std::min(hi, s.size(t));
+      if (end <= lo) continue;
+      const std::int64_t carried = s.carried(t), mid = std::clamp(carried, lo, end);
+      const std::int64_t at = s.offset(t);
+      // The forward was h_n[b] = the state of sequence b after its last step, so for the rows
+      // whose sequence ends here ∂loss/∂h' starts as grad_h_n; the other rows got theirs from the
+      // step walked before (the next one in scan order).
+      copy_rows<T>(d_h_n, dh, std::max(lo, s.continuing(t)), end, hidden);
+      const T* previous = carried > 0 ? out + s.offset(s.before(t)) * hidden : h0_rows;
+      T *step_dgi = dgi.data_ptr<T>() + at * width, *step_dgh = dgh.data_ptr<T>() + at * width;
+      if (gru) {
+        for (std::int64_t b = lo; b < end; ++b)
+          gru_backward_row<T>(hidden, dh + b * hidden, d_out + (at + b) * hidden,
+                              gates + (at + b) * 4 * hidden,
+                              (b < carried ? previous : h0_rows) + b * hidden,
+                              step_dgi + b * width, step_dgh + b * width, dh_prev + b * hidden);
+      } else if (kind == CellKind::RNNTanh) {
+        tanh_backward<T>((end - lo) * hidden, dh + lo * hidden, d_out + (at + lo) * hidden,
+                         out + (at + lo) * hidden, step_dgi + lo * width);
+      } else {
+        relu_backward<T>((end - lo) * hidden, dh + lo * hidden, d_out + (at + lo) * hidden,
+                         out + (at + lo) * hidden, step_dgi + lo * width);
+      }
+      // The forward was gh = h·W_hhᵀ, so ∂loss/∂h = dGh·W_hh (added to the GRU's direct g ⊙ z).
+      // Rows [lo, mid) carry it to the step before; rows [mid, end) hand it to h0, and need it
+      // only if h0 needs a gradient.
+      const std::int64_t needed_end = needs[1] ? end : mid;
+      gemm_rows<T>(CblasNoTrans, needed_end - lo, hidden, width, step_dgh + lo * width, width,
+                   w_rows, hidden, gru ? T(1) : T(0), dh_prev + lo * hidden, hidden);
+      // The forward started rows [mid, end) from h0: theirs is ∂loss/∂h0.
+      if (needs[1]) copy_rows<T>(dh_prev, grad_h0.data_ptr<T>(), mid, end, hidden);
+      std::swap(dh, dh_prev);
     }
-    // The forward was gh = h·W_hhᵀ, so ∂loss/∂h = dGh·W_hh (added to the GRU's direct g ⊙ z).
-    // The first step scanned hands its ∂loss/∂h to h0 alone: skipped if h0 needs none.
-    if (carried > 0 || needs[1])
-      gemm_rows<T>(CblasNoTrans, rows, hidden, width, step_dgh, width, w_rows, hidden,
-                   gru ? T(1) : T(0), dh_before.data_ptr<T>(), hidden);
-    // The forward started rows [carried, rows) from h0: theirs is ∂loss/∂h0.
-    if (needs[1])
-      copy_rows<T>(dh_before.data_ptr<T>(), grad_h0.data_ptr<T>(), carried, rows, hidden);
-    std::swap(dh, dh_before);
-  }
+  };
+  for_each_group(sequence_groups(s, hidden, width), scan);
 
   // The gradients over all steps, each one GEMM (or a column sum).
   Tensor grad_data, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh;
