@@ -8,11 +8,13 @@
 //   - the float32 σ and tanh of nn/fused_math.h against the double-precision std:: functions.
 // tests/test_rnn.cpp runs both layers over the PyTorch fixtures. Read after nn/fused_recurrent.h.
 #define BOOST_TEST_MODULE fused
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <limits>
 #include <memory>
 
+#include "core/parallel.h"
 #include "nn/fused_math.h"
 #include "support.h"
 
@@ -137,14 +139,17 @@ void check_fused_equals_composed(const Options& o, mg::Dtype dtype) {
 
 // ---- Direct runs of one layer -------------------------------------------------------------------
 
-// Float64 leaves for one layer's weights.
+// Float64 leaves for one layer's weights, N(0, scale²).
 nn::LayerWeights leaf_weights(nn::CellKind kind, std::int64_t input, std::int64_t hidden,
-                              bool bias) {
+                              bool bias, double scale = 1.0) {
   const std::int64_t rows = nn::gate_count(kind) * hidden;
-  nn::LayerWeights w{test::leaf({rows, input}), test::leaf({rows, hidden}), {}, {}};
+  const auto leaf = [scale](const mg::Shape& shape) {
+    return (mg::randn(shape, mg::kFloat64) * scale).requires_grad_();
+  };
+  nn::LayerWeights w{leaf({rows, input}), leaf({rows, hidden}), {}, {}};
   if (bias) {
-    w.b_ih = test::leaf({rows});
-    w.b_hh = test::leaf({rows});
+    w.b_ih = leaf({rows});
+    w.b_hh = leaf({rows});
   }
   return w;
 }
@@ -158,8 +163,9 @@ std::int64_t total(const std::vector<std::int64_t>& batch_sizes) {
 // FusedLayer and ComposedLayer on the same leaves: output, h_n and the gradient of every leaf
 // for random upstream gradients, within 1e-10 (float64).
 void check_layers_agree(nn::CellKind kind, std::int64_t input, std::int64_t hidden,
-                        const std::vector<std::int64_t>& batch_sizes, bool reverse, bool bias) {
-  const nn::LayerWeights w = leaf_weights(kind, input, hidden, bias);
+                        const std::vector<std::int64_t>& batch_sizes, bool reverse, bool bias,
+                        double weight_scale = 1.0) {
+  const nn::LayerWeights w = leaf_weights(kind, input, hidden, bias, weight_scale);
   const mg::Tensor x = test::leaf({total(batch_sizes), input});
   const mg::Tensor h0 = test::leaf({batch_sizes[0], hidden});
   const std::vector<mg::Tensor> inputs{x, h0, w.w_ih, w.w_hh, w.b_ih, w.b_hh};
@@ -217,6 +223,61 @@ BOOST_AUTO_TEST_CASE(fused_equals_composed_on_every_option) {
                 }
       }
   BOOST_CHECK_EQUAL(configurations, 576);
+}
+
+// ---- The scan split over threads ----------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(groups_of_sequences_on_two_threads_agree_with_composed) {
+  // With two threads and enough work, the fused layer scans the batch as two groups of sequences,
+  // one per thread (nn/fused_recurrent.cpp, sequence_groups). Here: 16 packed sequences of 20 to
+  // 80 steps, I = 8, H = 64, forward and reverse, every kind, with and without bias, in float64:
+  // the same outputs and gradients as the composed layer within 1e-10, and as the fused layer on
+  // one thread. The cut between the groups falls inside the batch, so rows on both sides of it
+  // start, continue and end at different steps.
+  const int before = mg::get_num_threads();
+  mg::set_num_threads(2);
+  mg::manual_seed(31);
+  std::vector<std::int64_t> lengths;  // sorted longest first, as packing leaves them
+  for (std::int64_t i = 0; i < 16; ++i) lengths.push_back(80 - (i * 37) % 64);
+  std::sort(lengths.rbegin(), lengths.rend());
+  std::vector<std::int64_t> batch_sizes(static_cast<std::size_t>(lengths[0]), 0);
+  for (std::int64_t length : lengths)
+    for (std::int64_t t = 0; t < length; ++t) ++batch_sizes[static_cast<std::size_t>(t)];
+  const std::int64_t input = 8, hidden = 64, tokens = total(batch_sizes);
+  // Weights of PyTorch's scale, 1/√H: with N(0, 1) weights a 64-unit recurrence over 80 steps is
+  // chaotic, and any two roundings, however equal the math, drift apart.
+  const double weight_scale = 1.0 / std::sqrt(static_cast<double>(hidden));
+  // The split really happens: the layer's scan work is worth two threads (4·N·G·H·H FLOPs
+  // against the 4 MFLOP grain), even for the RNN (G = 1).
+  BOOST_REQUIRE_EQUAL(mg::parts_for(4.0 * static_cast<double>(tokens * hidden * hidden), 4e6), 2);
+  for (const nn::CellKind kind : {nn::CellKind::RNNTanh, nn::CellKind::RNNReLU, nn::CellKind::GRU})
+    for (const bool reverse : {false, true})
+      for (const bool bias : {false, true})
+        BOOST_TEST_CONTEXT("kind " << static_cast<int>(kind) << " reverse " << reverse << " bias "
+                                   << bias) {
+          check_layers_agree(kind, input, hidden, batch_sizes, reverse, bias, weight_scale);
+          // And the same layer on one thread, one group: the same numbers within 1e-12.
+          const nn::LayerWeights w = leaf_weights(kind, input, hidden, bias, weight_scale);
+          const mg::Tensor x = test::leaf({tokens, input}), h0 = test::leaf({16, hidden});
+          const std::vector<mg::Tensor> leaves{x, h0, w.w_ih, w.w_hh};
+          const nn::FusedLayer fused;
+          std::vector<std::pair<mg::Tensor, mg::Tensor>> results;
+          std::vector<std::vector<mg::Tensor>> grads;
+          for (const int threads : {1, 2}) {
+            mg::set_num_threads(threads);
+            for (mg::Tensor leaf : leaves) leaf.set_grad(mg::Tensor());  // a handle to the leaf
+            const auto result = fused.run(kind, w, x, batch_sizes, h0, reverse);
+            (result.first.sum() + (result.second * result.second).sum()).backward();
+            results.push_back(result);
+            grads.emplace_back();
+            for (const mg::Tensor& leaf : leaves) grads.back().push_back(leaf.grad());
+          }
+          check_same(results[1].first, results[0].first, 1e-12, "output, 2 threads against 1");
+          check_same(results[1].second, results[0].second, 1e-12, "h_n, 2 threads against 1");
+          for (std::size_t i = 0; i < leaves.size(); ++i)
+            check_same(grads[1][i], grads[0][i], 1e-12, "a gradient, 2 threads against 1");
+        }
+  mg::set_num_threads(before);
 }
 
 // ---- Gradient checks ----------------------------------------------------------------------------
