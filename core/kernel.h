@@ -9,22 +9,31 @@
 //
 // map() and zip() build a fresh contiguous result from one or two operands:
 //   Tensor y = map<float, float>(x, [](float v) { return std::tanh(v); });
+// On large tensors they run over minigrad's threads (core/parallel.h): parallel_for_each_offset
+// cuts the outermost dimension into one block per thread. That is safe for bodies that write
+// only the element at offsets[0] and read nothing another element writes, as map, zip and copies
+// do; a reduction, whose elements all add into one place, must use for_each_offset.
 // Read after tensor.h; elementwise.cpp shows them in use.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <vector>
 
+#include "core/parallel.h"
 #include "core/tensor.h"
 
 namespace minigrad {
 
+// `origin` is the offsets of the first element: zeros for a whole tensor, those of a block's
+// first element for a block of it.
 template <std::size_t N, class Body>
-void for_each_offset(const Shape& shape, const std::array<const Shape*, N>& strides, Body&& body) {
+void for_each_offset(const Shape& shape, const std::array<const Shape*, N>& strides, Body&& body,
+                     std::array<std::int64_t, N> origin = {}) {
   if (shape_numel(shape) == 0) return;
   const std::size_t rank = shape.size();
-  std::array<std::int64_t, N> row{};  // offsets of the first element of the current row
+  std::array<std::int64_t, N> row = origin;  // offsets of the first element of the current row
   if (rank == 0) {
     body(row);
     return;
@@ -53,6 +62,26 @@ void for_each_offset(const Shape& shape, const std::array<const Shape*, N>& stri
   }
 }
 
+// for_each_offset over the pool, for bodies that write only their own element (see the top).
+// Each thread takes a block of the outermost dimension; below 128K elements, one thread takes
+// everything, since waking another costs more than the loop.
+template <std::size_t N, class Body>
+void parallel_for_each_offset(const Shape& shape, const std::array<const Shape*, N>& strides,
+                              Body&& body) {
+  const int parts = shape.empty() ? 1
+                    : static_cast<int>(std::min<std::int64_t>(
+                          shape[0], parts_for(static_cast<double>(shape_numel(shape)), 1 << 17)));
+  if (parts <= 1) return for_each_offset<N>(shape, strides, body);
+  parallel_parts(parts, [&](int part) {
+    const std::int64_t from = shape[0] * part / parts, to = shape[0] * (part + 1) / parts;
+    Shape block = shape;
+    block[0] = to - from;
+    std::array<std::int64_t, N> origin{};
+    for (std::size_t k = 0; k < N; ++k) origin[k] = from * (*strides[k])[0];
+    for_each_offset<N>(block, strides, body, origin);
+  });
+}
+
 // out[i] = f(a[i]) for every element, read as In and written as Out.
 template <class Out, class In, class F>
 Tensor map(const Tensor& a, F&& f) {
@@ -60,8 +89,8 @@ Tensor map(const Tensor& a, F&& f) {
   Out* o = out.data_ptr<Out>();
   const In* x = a.data_ptr<In>();
   const Shape& out_strides = out.strides();
-  for_each_offset<2>(a.shape(), {&out_strides, &a.strides()},
-                     [&](const auto& at) { o[at[0]] = f(x[at[1]]); });
+  parallel_for_each_offset<2>(a.shape(), {&out_strides, &a.strides()},
+                              [&](const auto& at) { o[at[0]] = f(x[at[1]]); });
   return out;
 }
 
@@ -76,8 +105,8 @@ Tensor zip(const Tensor& a, const Tensor& b, F&& f) {
   const Shape out_strides = out.strides();
   const Shape a_strides = broadcast_strides(a.shape(), a.strides(), shape);
   const Shape b_strides = broadcast_strides(b.shape(), b.strides(), shape);
-  for_each_offset<3>(shape, {&out_strides, &a_strides, &b_strides},
-                     [&](const auto& at) { o[at[0]] = f(x[at[1]], y[at[2]]); });
+  parallel_for_each_offset<3>(shape, {&out_strides, &a_strides, &b_strides},
+                              [&](const auto& at) { o[at[0]] = f(x[at[1]], y[at[2]]); });
   return out;
 }
 

@@ -17,6 +17,7 @@
 #include "core/autograd.h"
 #include "core/broadcast.h"
 #include "core/kernel.h"
+#include "core/parallel.h"
 
 namespace minigrad {
 
@@ -73,9 +74,40 @@ Shape collapsing_strides(const Shape& kept, const std::vector<bool>& reduced) {
   return strides;
 }
 
+// Σ of n contiguous floating values in double: the loss of a training step (mean of a whole
+// output) takes this path. Eight running sums side by side, so that the compiler can keep them
+// in vector registers without reordering any one sum, and one block of the values per thread
+// (core/parallel.h) above 256K of them; the blocks' sums are added in order at the end.
+template <class T>
+double contiguous_sum(const T* x, std::int64_t n) {
+  const int parts = parts_for(static_cast<double>(n), 1 << 18);
+  std::vector<double> block_sums(static_cast<std::size_t>(parts), 0.0);
+  parallel_parts(parts, [&](int part) {
+    const std::int64_t from = n * part / parts, to = n * (part + 1) / parts;
+    double lanes[8] = {};
+    std::int64_t i = from;
+    for (; i + 8 <= to; i += 8)
+      for (int j = 0; j < 8; ++j) lanes[j] += static_cast<double>(x[i + j]);
+    double total = 0;
+    for (; i < to; ++i) total += static_cast<double>(x[i]);
+    for (double lane : lanes) total += lane;
+    block_sums[static_cast<std::size_t>(part)] = total;
+  });
+  double total = 0;
+  for (double block : block_sums) total += block;
+  return total;
+}
+
 // The sums of x over the reduced dimensions, as a fresh tensor of shape `kept` (x's shape with
 // size 1 along them). Integers and bools sum to int64, as in PyTorch.
 Tensor sum_kernel(const Tensor& x, const std::vector<bool>& reduced, const Shape& kept) {
+  if (is_floating(x.dtype()) && x.is_contiguous() && shape_numel(kept) == 1) {
+    Tensor out = empty(kept, x.dtype());
+    dispatch_floating(x.dtype(), "sum", [&]<class T>() {
+      *out.data_ptr<T>() = static_cast<T>(contiguous_sum(x.data_ptr<T>(), x.numel()));
+    });
+    return out;
+  }
   const Shape strides_in = collapsing_strides(kept, reduced);
   const Dtype out_dtype = is_floating(x.dtype()) ? x.dtype() : kInt64;
   Tensor out = empty(kept, out_dtype);

@@ -78,8 +78,8 @@ void copy_values(const Tensor& dst, const Tensor& src) {
     dispatch(src.dtype(), [&]<class From>() {
       To* out = dst.data_ptr<To>();
       const From* in = src.data_ptr<From>();
-      for_each_offset<2>(dst.shape(), {&dst.strides(), &src_strides},
-                         [&](const auto& at) { out[at[0]] = convert<To>(in[at[1]]); });
+      parallel_for_each_offset<2>(dst.shape(), {&dst.strides(), &src_strides},
+                                  [&](const auto& at) { out[at[0]] = convert<To>(in[at[1]]); });
     });
   });
 }
