@@ -5,12 +5,13 @@
 // kernel (glibc maps anything over 32 MB on its own, and trims the heap above smaller ones), and
 // the next step's block of the same size arrives as fresh pages, each one a page fault and a page
 // of zeros written by the kernel: about a tenth of a step's time before this cache. So a freed
-// block of 128 KB or more (glibc's own first threshold for mapping a block alone) is kept, up to kCacheBytes in all, and the next request of the same
-// rounded size takes it back. In a training loop, where the same sizes come back every step, the
-// cache holds what the step will ask for again and the peak memory stays what it was. The price
-// is paid by a program whose large sizes keep changing: up to kCacheBytes of blocks it no longer
-// uses stay resident, as with PyTorch's caching GPU allocator. Under AddressSanitizer the cache
-// is off, so that a use after free is still caught.
+// block of 128 KB or more (glibc's first threshold for mapping a block on its own) is kept, up to
+// kCacheBytes in all, and the next request of the same rounded size takes it back. In a training
+// loop, where the same sizes come back every step, the cache holds what the step will ask for
+// again and the peak memory stays what it was. The price is paid by a program whose large sizes
+// keep changing: up to kCacheBytes of blocks it no longer uses stay resident, as with PyTorch's
+// caching GPU allocator. Under AddressSanitizer the cache is off, so that a use after free is
+// still caught.
 #include "core/storage.h"
 
 #include <cstdlib>

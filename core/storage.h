@@ -2,6 +2,8 @@
 //
 // A tensor and all of its views share one Storage. The buffer is 64-byte aligned so that the
 // BLAS and the compiler's vector loads work on whole cache lines.
+// Freed buffers of 128 KB or more are kept and handed to the next Storage of the same size
+// (storage.cpp says why: a training step would otherwise pay a page fault per 4 KB).
 //
 // The version counter counts in-place writes (copy_, fill_, zero_, a gradient accumulating).
 // Autograd records the version of every tensor it saves for backward; if the number has moved

@@ -238,7 +238,8 @@ void split_sgemm(bool a_t, bool b_t, std::int64_t m, std::int64_t n, std::int64_
     const std::int64_t from = std::min(length, part * block);
     const std::int64_t size = std::min(length, from + block) - from;
     if (size == 0) return;
-    const CBLAS_TRANSPOSE ta = a_t ? CblasTrans : CblasNoTrans, tb = b_t ? CblasTrans : CblasNoTrans;
+    const CBLAS_TRANSPOSE ta = a_t ? CblasTrans : CblasNoTrans;
+    const CBLAS_TRANSPOSE tb = b_t ? CblasTrans : CblasNoTrans;
     if (by_rows)  // rows [from, from + size) of op(a) and of c
       cblas_sgemm(CblasRowMajor, ta, tb, static_cast<int>(size), static_cast<int>(n),
                   static_cast<int>(k), 1.0F, a + from * (a_t ? 1 : k), ld(a_t, m, k), b,
@@ -488,7 +489,8 @@ int run_benchmark(const Options& options) {
   const auto floors_by = [&](bool split) {  // the shapes whose floor came from that schedule
     std::string names;
     for (const Row& row : rows)
-      if (row.floor_by_split == split) names += (names.empty() ? "" : ", ") + std::string(row.shape->name);
+      if (row.floor_by_split == split)
+        names += (names.empty() ? "" : ", ") + std::string(row.shape->name);
     return names.empty() ? std::string("none") : names;
   };
   std::printf("\nfloor ms: the faster of two schedules of the same products (docs/performance.md):"

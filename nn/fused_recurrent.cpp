@@ -25,7 +25,9 @@
 //             and one GEMM for ∂loss/∂h; after the loop dX, dW_ih and dW_hh each as one GEMM over
 //             all steps, and the bias gradients as column sums.
 // Every buffer is allocated once per call, before the step loop; a step works on raw pointers to
-// its rows. The pointwise loops are written for gcc's auto-vectoriser (nn/fused_math.h) and
+// its rows. Both scans run on minigrad's threads, each thread taking a group of whole
+// sequences from the first step to the last (the threads section below); the products over all
+// steps are split by gemm() itself. The pointwise loops are written for gcc's auto-vectoriser (nn/fused_math.h) and
 // compiled twice, for AVX2 and for the baseline x86-64, the right one chosen when the program
 // starts (see kernels below).
 //
@@ -334,8 +336,9 @@ Forward forward(CellKind kind, const LayerWeights& w, const Tensor& data, const 
                      step_out + lo * hidden, hidden);
         gemm_rows<T>(CblasTrans, end - mid, hidden, hidden, h0_rows + mid * hidden, hidden, w_rows,
                      hidden, T(1), step_out + mid * hidden, hidden);
-        if (kind == CellKind::RNNTanh) tanh_in_place<T>((end - lo) * hidden, step_out + lo * hidden);
-        else relu_in_place<T>((end - lo) * hidden, step_out + lo * hidden);
+        T* group_out = step_out + lo * hidden;
+        if (kind == CellKind::RNNTanh) tanh_in_place<T>((end - lo) * hidden, group_out);
+        else relu_in_place<T>((end - lo) * hidden, group_out);
       }
     }
   };

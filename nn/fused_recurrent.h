@@ -12,6 +12,8 @@
 // ∂loss/∂h' into the gates' gradients and one GEMM for ∂loss/∂h; then dX, dW_ih and dW_hh as one
 // GEMM each over all steps. What it saves: for a GRU r, z, n and W_hn h + b_hn per token (4·H
 // numbers), for an RNN nothing beyond its own output. docs/bptt.md derives every line.
+// Threads: each of minigrad's threads (core/parallel.h) scans its own group of sequences, with
+// no waiting between steps; docs/performance.md measures what that bought.
 //
 // Read after nn/recurrent.h and docs/rnn.md; then nn/fused_recurrent.cpp and docs/bptt.md.
 #pragma once
