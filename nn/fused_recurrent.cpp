@@ -39,11 +39,13 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <type_traits>
 #include <vector>
 
 #include "core/autograd.h"
 #include "core/blas.h"
+#include "core/packed_gemm.h"
 #include "core/parallel.h"
 #include "nn/fused_math.h"
 
@@ -90,24 +92,51 @@ struct Schedule {
   std::int64_t continuing(std::int64_t t) const { return shared(t, after(t)); }
 };
 
-// ---- One step's product, straight to cblas ------------------------------------------------------
+// ---- One step's product with W_hh -------------------------------------------------------------
 
-// c (m×n) = a (m×k) · op(b) + beta·c on row-major matrices whose rows lie lda, ldb, ldc apart;
-// op(b) = bᵀ (b is n×k) or b (k×n). The per-step products call cblas directly on raw pointers
-// into the preallocated buffers: gemm() takes Tensors, and a Tensor view of a step's rows would
-// be an allocation per step. The whole-sequence products below use gemm().
+// The product every step does with the same W_hh (G·H × H, row-major), on raw pointers into the
+// preallocated buffers (a Tensor view of a step's rows would be an allocation per step):
+//   forward   c (m × G·H) = a (m × H) · W_hhᵀ     the gates' share from the state
+//   backward  c (m × H)   = a (m × G·H) · W_hh     ∂loss/∂h from the gates' gradients
+// In float32 on a CPU with AVX2 and FMA, W_hh is packed once, when the layer call starts, and
+// every step multiplies straight from it (core/packed_gemm.h): a cblas call would copy all of
+// W_hh into its own layout again at every step, for a few dozen rows. Otherwise (float64, or
+// another CPU) each step is one cblas call.
 template <class T>
-void gemm_rows(CBLAS_TRANSPOSE op_b, std::int64_t m, std::int64_t n, std::int64_t k, const T* a,
-               std::int64_t lda, const T* b, std::int64_t ldb, T beta, T* c, std::int64_t ldc) {
-  if (m <= 0) return;
-  const auto i = [](std::int64_t v) { return static_cast<blasint>(v); };
-  if constexpr (std::is_same_v<T, float>)
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, op_b, i(m), i(n), i(k), 1.0f, a, i(lda), b, i(ldb),
-                beta, c, i(ldc));
-  else
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, op_b, i(m), i(n), i(k), 1.0, a, i(lda), b, i(ldb),
-                beta, c, i(ldc));
-}
+class StepProduct {
+ public:
+  StepProduct(const T* w_hh, std::int64_t width, std::int64_t hidden, bool transposed)
+      : w_(w_hh), hidden_(hidden), transposed_(transposed),
+        n_(transposed ? width : hidden), k_(transposed ? hidden : width) {
+    if constexpr (std::is_same_v<T, float>)
+      if (PackedMatrix::available())  // B = W_hhᵀ: element (p, j) is W_hh[j][p]; B = W_hh: as is
+        packed_.emplace(w_hh, k_, n_, transposed ? 1 : hidden, transposed ? hidden : 1);
+  }
+
+  // c (m × n, rows ldc apart) = a (m × k, rows lda apart) · B, or c += a · B when accumulate.
+  void operator()(std::int64_t m, const T* a, std::int64_t lda, T* c, std::int64_t ldc,
+                  bool accumulate) const {
+    if (m <= 0) return;
+    if constexpr (std::is_same_v<T, float>)
+      if (packed_) return packed_->multiply(m, a, lda, c, ldc, accumulate);
+    const auto i = [](std::int64_t v) { return static_cast<blasint>(v); };
+    const CBLAS_TRANSPOSE op = transposed_ ? CblasTrans : CblasNoTrans;
+    const T beta = accumulate ? T(1) : T(0);
+    if constexpr (std::is_same_v<T, float>)
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, op, i(m), i(n_), i(k_), 1.0f, a, i(lda), w_,
+                  i(hidden_), beta, c, i(ldc));
+    else
+      cblas_dgemm(CblasRowMajor, CblasNoTrans, op, i(m), i(n_), i(k_), 1.0, a, i(lda), w_,
+                  i(hidden_), beta, c, i(ldc));
+  }
+
+ private:
+  const T* w_;
+  std::int64_t hidden_;  // W_hh's row length, its leading dimension for cblas
+  bool transposed_;
+  std::int64_t n_, k_;
+  std::optional<PackedMatrix> packed_;
+};
 
 // ---- The pointwise kernels ----------------------------------------------------------------------
 //
@@ -304,7 +333,8 @@ Forward forward(CellKind kind, const LayerWeights& w, const Tensor& data, const 
   }
 
   T* out = output.data_ptr<T>();
-  const T *h0_rows = h0.data_ptr<T>(), *w_rows = w_hh.data_ptr<T>(), *gi_rows = gi.data_ptr<T>();
+  const T *h0_rows = h0.data_ptr<T>(), *gi_rows = gi.data_ptr<T>();
+  const StepProduct<T> by_w_hh(w_hh.data_ptr<T>(), width, hidden, true);  // rows · W_hhᵀ
   T* gate_rows = gru ? gates.data_ptr<T>() : nullptr;
   // The scan of sequences [lo, hi): at step t their rows are [lo, end), end = min(hi, rows).
   const auto scan = [&](std::int64_t lo, std::int64_t hi) {
@@ -322,20 +352,17 @@ Forward forward(CellKind kind, const LayerWeights& w, const Tensor& data, const 
       if (gru) {
         // gh = h·W_hhᵀ into the gates' first 3H columns, rows 4H apart.   (rows, 3H)
         T* step_gates = gate_rows + (keep_gates ? s.offset(t) : 0) * 4 * hidden;
-        gemm_rows<T>(CblasTrans, mid - lo, width, hidden, state(lo), hidden, w_rows, hidden, T(0),
-                     step_gates + lo * 4 * hidden, 4 * hidden);
-        gemm_rows<T>(CblasTrans, end - mid, width, hidden, h0_rows + mid * hidden, hidden, w_rows,
-                     hidden, T(0), step_gates + mid * 4 * hidden, 4 * hidden);
+        by_w_hh(mid - lo, state(lo), hidden, step_gates + lo * 4 * hidden, 4 * hidden, false);
+        by_w_hh(end - mid, h0_rows + mid * hidden, hidden, step_gates + mid * 4 * hidden,
+                4 * hidden, false);
         for (std::int64_t b = lo; b < end; ++b)
           gru_forward_row<T>(hidden, gi_rows + (s.offset(t) + b) * width,
                              step_gates + b * 4 * hidden, state(b), b_hn.data(),
                              step_out + b * hidden);
       } else {
         // pre = gi + h·W_hhᵀ, added onto the step's rows of the output, then h' = act(pre).
-        gemm_rows<T>(CblasTrans, mid - lo, hidden, hidden, state(lo), hidden, w_rows, hidden, T(1),
-                     step_out + lo * hidden, hidden);
-        gemm_rows<T>(CblasTrans, end - mid, hidden, hidden, h0_rows + mid * hidden, hidden, w_rows,
-                     hidden, T(1), step_out + mid * hidden, hidden);
+        by_w_hh(mid - lo, state(lo), hidden, step_out + lo * hidden, hidden, true);
+        by_w_hh(end - mid, h0_rows + mid * hidden, hidden, step_out + mid * hidden, hidden, true);
         T* group_out = step_out + lo * hidden;
         if (kind == CellKind::RNNTanh) tanh_in_place<T>((end - lo) * hidden, group_out);
         else relu_in_place<T>((end - lo) * hidden, group_out);
@@ -372,7 +399,7 @@ std::vector<Tensor> backward(CellKind kind, const Schedule& s, const Saved& save
   const Tensor grad_output = grad_output_in.contiguous(), grad_h_n = grad_h_n_in.contiguous();
   const T *out = saved.output.data_ptr<T>(), *h0_rows = h0.data_ptr<T>();
   const T *d_out = grad_output.data_ptr<T>(), *d_h_n = grad_h_n.data_ptr<T>();
-  const T* w_rows = w_hh.data_ptr<T>();
+  const StepProduct<T> by_w_hh(w_hh.data_ptr<T>(), width, hidden, false);  // rows · W_hh
   const T* gates = gru ? saved.gates.data_ptr<T>() : nullptr;
 
   // The gate gradients of every token, kept for the GEMMs over all steps. The RNN's gi and gh
@@ -414,8 +441,7 @@ std::vector<Tensor> backward(CellKind kind, const Schedule& s, const Saved& save
       // Rows [lo, mid) carry it to the step before; rows [mid, end) hand it to h0, and need it
       // only if h0 needs a gradient.
       const std::int64_t needed_end = needs[1] ? end : mid;
-      gemm_rows<T>(CblasNoTrans, needed_end - lo, hidden, width, step_dgh + lo * width, width,
-                   w_rows, hidden, gru ? T(1) : T(0), dh_prev + lo * hidden, hidden);
+      by_w_hh(needed_end - lo, step_dgh + lo * width, width, dh_prev + lo * hidden, hidden, gru);
       // The forward started rows [mid, end) from h0: theirs is ∂loss/∂h0.
       if (needs[1]) copy_rows<T>(dh_prev, grad_h0.data_ptr<T>(), mid, end, hidden);
       std::swap(dh, dh_prev);

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "core/blas.h"
+#include "core/packed_gemm.h"
 #include "support.h"
 
 namespace {
@@ -352,4 +353,43 @@ BOOST_AUTO_TEST_CASE(num_threads) {
   test::check_error([] { mg::set_num_threads(0); }, "set_num_threads expects a positive integer");
   mg::set_num_threads(before);
   BOOST_CHECK_EQUAL(mg::get_num_threads(), before);
+}
+
+BOOST_AUTO_TEST_CASE(packed_matrix_equals_the_triple_loop) {
+  // PackedMatrix (core/packed_gemm.h), the kernel of the fused layer's per-step products:
+  // c = a · B and c += a · B for B packed as is and as a transpose, against gemm_naive in double.
+  // The sizes cross every edge of the kernel: rows of A in blocks of 6 (1, 5, 6, 7, 13), columns
+  // of B in panels of 16 (1, 15, 16, 17, 40), and k = 0 (an empty sum), 1 and 37. Rows of a and
+  // c lie further apart than their length, as a step's rows do in the layer's buffers.
+  if (!mg::PackedMatrix::available()) {
+    BOOST_TEST_MESSAGE("this CPU has no AVX2 and FMA: PackedMatrix is not used here");
+    return;
+  }
+  mg::manual_seed(11);
+  for (const std::int64_t m : {1, 5, 6, 7, 13})
+    for (const std::int64_t k : {0, 1, 37})
+      for (const std::int64_t n : {1, 15, 16, 17, 40})
+        for (const bool transposed : {false, true})
+          for (const bool accumulate : {false, true}) {
+            // B (k × n) as is, or as the transpose of a stored (n × k) matrix.
+            const mg::Tensor stored = transposed ? mg::randn({n, k}) : mg::randn({k, n});
+            const mg::Tensor b = transposed ? stored.t() : stored;
+            const mg::PackedMatrix packed(stored.data_ptr<float>(), k, n, transposed ? 1 : n,
+                                          transposed ? k : 1);
+            const std::int64_t lda = k + 3, ldc = n + 5;
+            const mg::Tensor a_wide = mg::randn({m, lda}), c_wide = mg::randn({m, ldc});
+            const mg::Tensor a = a_wide.narrow(1, 0, k), c0 = c_wide.narrow(1, 0, n).clone();
+            const mg::Tensor padding = c_wide.narrow(1, n, ldc - n).clone();
+            packed.multiply(m, a_wide.data_ptr<float>(), lda, c_wide.data_ptr<float>(), ldc,
+                            accumulate);
+            mg::Tensor expected = c0.to(mg::kFloat64);
+            mg::gemm_naive(a.to(mg::kFloat64), b.to(mg::kFloat64), expected, 1.0,
+                           accumulate ? 1.0 : 0.0);
+            BOOST_TEST_CONTEXT("m " << m << " k " << k << " n " << n << " transposed "
+                                    << transposed << " accumulate " << accumulate) {
+              test::check_close(c_wide.narrow(1, 0, n), expected, 1e-5, 1e-5, "c");
+              // The columns past n, padding in c's rows, are left alone.
+              BOOST_CHECK(test::identical(c_wide.narrow(1, n, ldc - n), padding));
+            }
+          }
 }
