@@ -115,12 +115,19 @@ void PackedMatrix::multiply(std::int64_t m, const float* a, std::int64_t lda, fl
 #if defined(__x86_64__)
   if (m <= 0) return;
   const float* panels = panels_.data_ptr<float>();
+  // The rows in as few blocks as six allow, of sizes as equal as possible: 32 rows as
+  // 6, 6, 5, 5, 5, 5 rather than five of 6 and one of 2, a block that loads as much of the panel
+  // per FMA as three times its rows would.
+  const std::int64_t blocks = (m + kRows - 1) / kRows;
   for (std::int64_t q = 0; q * kPanel < n_; ++q) {
     const float* panel = panels + q * k_ * kPanel;
     const std::int64_t cols = std::min(kPanel, n_ - q * kPanel);
-    for (std::int64_t i = 0; i < m; i += kRows)
-      block_of(std::min(kRows, m - i), k_, a + i * lda, lda, panel, c + i * ldc + q * kPanel,
-               ldc, cols, accumulate);
+    for (std::int64_t b = 0, i = 0; b < blocks; ++b) {
+      const std::int64_t rows = (m - i) / (blocks - b) + ((m - i) % (blocks - b) != 0);
+      block_of(rows, k_, a + i * lda, lda, panel, c + i * ldc + q * kPanel, ldc, cols,
+               accumulate);
+      i += rows;
+    }
   }
 #else
   (void)m, (void)a, (void)lda, (void)c, (void)ldc, (void)accumulate;
