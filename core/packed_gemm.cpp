@@ -18,7 +18,6 @@
 #include "core/packed_gemm.h"
 
 #include <algorithm>
-#include <cstring>
 
 #if defined(__x86_64__)
 #include <immintrin.h>

@@ -38,9 +38,6 @@ class PackedMatrix {
   void multiply(std::int64_t m, const float* a, std::int64_t lda, float* c, std::int64_t ldc,
                 bool accumulate) const;
 
-  std::int64_t rows() const { return k_; }
-  std::int64_t cols() const { return n_; }
-
  private:
   std::int64_t k_, n_;
   Tensor panels_;  // ⌈n / 16⌉ panels, each k rows of 16 floats; columns past n are zero

@@ -37,6 +37,7 @@
 #include <fmt/core.h>
 
 #include "benchmark_support.h"
+#include "core/blas.h"      // mg::gemm, for the floor
 #include "core/parallel.h"  // parallel_parts, for the floor of minigrad's schedule
 #include "minigrad.h"
 
@@ -210,46 +211,20 @@ double sgemm_rate(std::int64_t n) {
 //   - OpenBLAS's threads: every product one cblas_sgemm call, run by OpenBLAS on all threads.
 //   - minigrad's split, as nn/fused_recurrent.cpp and core/blas.cpp do it: the batch cut into one
 //     group of sequences per thread (equal shares of the tokens), each thread doing the per-step
-//     products of its group for all steps on its own; every whole-sequence product cut into
-//     blocks of rows (or of columns, when it has more columns), one block per thread. Each call
-//     runs on one OpenBLAS thread.
+//     products of its group for all steps on its own; every whole-sequence product through
+//     mg::gemm, which cuts it into one block of rows or columns per thread. Each call runs on one
+//     OpenBLAS thread.
+// The whole-sequence products go through mg::gemm in both: with minigrad on one thread and
+// OpenBLAS on all of them, mg::gemm is one cblas call that OpenBLAS spreads itself.
 struct FloorLayer {
-  std::int64_t in;                              // I_l
-  std::vector<float> w_ih, w_hh;                // (GH, I_l), (GH, H)
-  std::vector<float> grad_w_ih, grad_w_hh;      // the same shapes
-  std::vector<float> gates;                     // (N, GH): gi in forward, dG in backward
-  std::vector<float> output;                    // (N, H): h of every step
-  std::vector<float> grad_input;                // (N, I_l)
+  mg::Tensor w_ih, w_hh;              // (GH, I_l), (GH, H)
+  mg::Tensor grad_w_ih, grad_w_hh;    // the same shapes
+  mg::Tensor gates;                   // (N, GH): gi in forward, dG in backward
+  mg::Tensor output;                  // (N, H): h of every step
+  mg::Tensor grad_input;              // (N, I_l)
 };
 
 enum class FloorSchedule { OpenBLAS, Split };
-
-// c (m×n) = op(a)·op(b) as bench::sgemm, but cut into one block of c's rows (or columns) per
-// thread, each block a one-thread cblas call on a thread of minigrad's pool.
-void split_sgemm(bool a_t, bool b_t, std::int64_t m, std::int64_t n, std::int64_t k,
-                 const float* a, const float* b, float* c) {
-  const int parts = mg::get_num_threads();
-  const bool by_rows = m >= n;
-  const std::int64_t length = by_rows ? m : n, block = (length + parts - 1) / parts;
-  const auto ld = [](bool transposed, std::int64_t rows, std::int64_t cols) {
-    return static_cast<int>(transposed ? rows : cols);  // the stored matrix's row length
-  };
-  mg::parallel_parts(parts, [&](int part) {
-    const std::int64_t from = std::min(length, part * block);
-    const std::int64_t size = std::min(length, from + block) - from;
-    if (size == 0) return;
-    const CBLAS_TRANSPOSE ta = a_t ? CblasTrans : CblasNoTrans;
-    const CBLAS_TRANSPOSE tb = b_t ? CblasTrans : CblasNoTrans;
-    if (by_rows)  // rows [from, from + size) of op(a) and of c
-      cblas_sgemm(CblasRowMajor, ta, tb, static_cast<int>(size), static_cast<int>(n),
-                  static_cast<int>(k), 1.0F, a + from * (a_t ? 1 : k), ld(a_t, m, k), b,
-                  ld(b_t, k, n), 0.0F, c + from * n, static_cast<int>(n));
-    else  // columns [from, from + size) of op(b) and of c
-      cblas_sgemm(CblasRowMajor, ta, tb, static_cast<int>(m), static_cast<int>(size),
-                  static_cast<int>(k), 1.0F, a, ld(a_t, m, k), b + from * (b_t ? k : 1),
-                  ld(b_t, k, n), 0.0F, c + from, static_cast<int>(n));
-  });
-}
 
 double gemm_floor_ms(const BenchShape& s, FloorSchedule schedule_kind, int warmup, int steps) {
   const std::int64_t H = s.size, GH = gates(s) * s.size, N = tokens(s), B = s.B;
@@ -259,8 +234,9 @@ double gemm_floor_ms(const BenchShape& s, FloorSchedule schedule_kind, int warmu
   const bool split = schedule_kind == FloorSchedule::Split;
   const int threads = mg::get_num_threads();
 
-  // The groups of sequences of the split schedule: [cuts[g], cuts[g + 1]), equal token shares.
-  // Sequence b is the b-th longest, as packing sorts them.
+  // The groups of sequences of the split schedule: [cuts[g], cuts[g + 1]), equal token shares,
+  // cut as nn/fused_recurrent.cpp's sequence_groups cuts them. Sequence b is the b-th longest,
+  // as packing sorts them.
   std::vector<std::int64_t> sorted = lengths(s);
   std::sort(sorted.rbegin(), sorted.rend());
   std::vector<std::int64_t> cuts{0};
@@ -271,29 +247,26 @@ double gemm_floor_ms(const BenchShape& s, FloorSchedule schedule_kind, int warmu
   }
   cuts.push_back(B);
 
-  std::mt19937 generator(0);
-  const auto buffer = [&](std::int64_t size) { return bench::random_buffer(size, generator); };
-  const std::vector<float> x = buffer(N * s.size), h0 = buffer(B * H);  // (N, I), (B, H)
-  std::vector<float> gh = buffer(B * GH), dh = buffer(B * H);           // (B, GH), (B, H)
+  // U(−0.1, 0.1): values far from overflow and denormals.
+  const auto buffer = [](std::int64_t rows, std::int64_t cols) {
+    return mg::rand({rows, cols}) * 0.2 - 0.1;
+  };
+  const mg::Tensor x = buffer(N, s.size), h0 = buffer(B, H);  // (N, I), (B, H)
+  const mg::Tensor gh = buffer(B, GH), dh = buffer(B, H);     // (B, GH), (B, H)
   std::vector<FloorLayer> layers;
   for (std::int64_t l = 0; l < s.L; ++l) {
     const std::int64_t in = l == 0 ? s.size : H;
-    layers.push_back({in, buffer(GH * in), buffer(GH * H), buffer(GH * in), buffer(GH * H),
-                      buffer(N * GH), buffer(N * H), buffer(N * in)});
+    layers.push_back({buffer(GH, in), buffer(GH, H), buffer(GH, in), buffer(GH, H), buffer(N, GH),
+                      buffer(N, H), buffer(N, in)});
   }
   const auto input_of = [&](std::size_t l) {  // X_l
-    return l == 0 ? x.data() : layers[l - 1].output.data();
+    return l == 0 ? x : layers[l - 1].output;
   };
   const auto h_prev = [&](const FloorLayer& layer, std::size_t t) {  // h_{t−1}, first b_t rows
-    return t == 0 ? h0.data() : layer.output.data() + offsets[t - 1] * H;
+    return t == 0 ? h0.data_ptr<float>() : layer.output.data_ptr<float>() + offsets[t - 1] * H;
   };
-  // Whole-sequence products, and the per-step ones of rows [lo, hi) of every step.
-  const auto whole = [&](bool a_t, bool b_t, std::int64_t m, std::int64_t n, std::int64_t k,
-                         const float* a, const float* b, float* c) {
-    if (split) split_sgemm(a_t, b_t, m, n, k, a, b, c);
-    else bench::sgemm(a_t, b_t, m, n, k, a, b, c);
-  };
-  const auto per_step = [&](const auto& step_rows) {  // step_rows(lo, hi) runs every step
+  // The per-step products of rows [lo, hi) of every step: one group per thread, or all at once.
+  const auto per_step = [&](const auto& step_rows) {
     if (!split) return step_rows(std::int64_t{0}, B);
     mg::parallel_parts(static_cast<int>(cuts.size()) - 1,
                        [&](int g) { step_rows(cuts[static_cast<std::size_t>(g)], cuts[g + 1u]); });
@@ -304,36 +277,40 @@ double gemm_floor_ms(const BenchShape& s, FloorSchedule schedule_kind, int warmu
 
   const auto schedule = [&] {
     for (std::size_t l = 0; l < layers.size(); ++l) {
-      FloorLayer& layer = layers[l];
-      whole(false, true, N, GH, layer.in, input_of(l), layer.w_ih.data(), layer.gates.data());
+      const FloorLayer& layer = layers[l];
+      mg::gemm(input_of(l), layer.w_ih.t(), layer.gates);
       per_step([&](std::int64_t lo, std::int64_t hi) {
         for (std::size_t t = 0; t < sizes.size(); ++t)
           if (const std::int64_t m = rows_at(t, lo, hi); m > 0)
-            bench::sgemm(false, true, m, GH, H, h_prev(layer, t) + lo * H, layer.w_hh.data(),
-                         gh.data() + lo * GH);
+            bench::sgemm(false, true, m, GH, H, h_prev(layer, t) + lo * H,
+                         layer.w_hh.data_ptr<float>(), gh.data_ptr<float>() + lo * GH);
       });
     }
     for (std::size_t l = layers.size(); l-- > 0;) {
-      FloorLayer& layer = layers[l];
+      const FloorLayer& layer = layers[l];
       per_step([&](std::int64_t lo, std::int64_t hi) {
         for (std::size_t t = sizes.size(); t-- > 0;)
           if (const std::int64_t m = rows_at(t, lo, hi); m > 0)
-            bench::sgemm(false, false, m, H, GH, layer.gates.data() + (offsets[t] + lo) * GH,
-                         layer.w_hh.data(), dh.data() + lo * H);
+            bench::sgemm(false, false, m, H, GH,
+                         layer.gates.data_ptr<float>() + (offsets[t] + lo) * GH,
+                         layer.w_hh.data_ptr<float>(), dh.data_ptr<float>() + lo * H);
       });
-      whole(false, false, N, layer.in, GH, layer.gates.data(), layer.w_ih.data(),
-            layer.grad_input.data());
-      whole(true, false, GH, layer.in, N, layer.gates.data(), input_of(l),
-            layer.grad_w_ih.data());
-      whole(true, false, GH, H, N, layer.gates.data(), layer.output.data(),
-            layer.grad_w_hh.data());
+      mg::gemm(layer.gates, layer.w_ih, layer.grad_input);
+      mg::gemm(layer.gates.t(), input_of(l), layer.grad_w_ih);
+      mg::gemm(layer.gates.t(), layer.output, layer.grad_w_hh);
     }
   };
-  // OpenBLAS runs on one thread under minigrad (core/parallel.h); the first schedule gives it
-  // all of them for the length of the measurement.
-  if (!split) openblas_set_num_threads(threads);
+  // minigrad runs OpenBLAS on one thread (core/parallel.h). The first schedule turns that
+  // around for the length of the measurement: minigrad on one thread, OpenBLAS on all.
+  if (!split) {
+    mg::set_num_threads(1);
+    openblas_set_num_threads(threads);
+  }
   const double ms = bench::median_ms(schedule, warmup, steps);
-  if (!split) openblas_set_num_threads(1);
+  if (!split) {
+    openblas_set_num_threads(1);
+    mg::set_num_threads(threads);
+  }
   return ms;
 }
 
