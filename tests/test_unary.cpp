@@ -83,6 +83,14 @@ BOOST_AUTO_TEST_CASE(pow_scalar) {
       [](const std::vector<mg::Tensor>& in) { return in[0].transpose(0, 1).pow(2.5); }, {p});
   test::check_gradients([](const std::vector<mg::Tensor>& in) { return in[0].pow(1); },
                         {test::leaf({4})});
+  // The square has a path of its own (x·x, and grad·x·2 back): checked over negative and positive
+  // x, with x used twice, and its value bit for bit against x·x in both dtypes.
+  test::check_gradients([](const std::vector<mg::Tensor>& in) { return in[0].pow(2) * in[0]; },
+                        {test::leaf({2, 3})});
+  for (const mg::Dtype dtype : {mg::kFloat64, mg::kFloat32}) {
+    const mg::Tensor v = mg::randn({7}, dtype);
+    BOOST_CHECK(test::identical(v.pow(2), v * v));
+  }
   const mg::Tensor z = mg::from_vector<double>({0.0, 1.5});
   test::check_close(
       gradient_of([](const mg::Tensor& t) { return t.pow(0); }, z, mg::ones({2}, mg::kFloat64)),
