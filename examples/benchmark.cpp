@@ -121,6 +121,7 @@ struct Options {
   std::vector<const BenchShape*> shapes;
   std::optional<int> steps;  // timed steps; the shape's default when not given
   int warmup = 2;
+  int rounds = 3;
   int threads = 0;           // 0: minigrad's default, every core
   bool composed = false;     // --layer composed: nn::ComposedLayer instead of the default
   bool torch = true;
@@ -371,9 +372,10 @@ std::optional<TorchInfo> print_machine(const Options& options) {
 // ---- The table --------------------------------------------------------------------------------
 
 struct Row {
-  const BenchShape* shape;
-  std::optional<double> ours_ms, torch_ms;  // nullopt: the child failed
-  double ours_mb = 0, torch_mb = 0, floor_ms = 0;
+  const BenchShape* shape = nullptr;
+  std::optional<double> ours_ms, torch_ms;  // the fastest round; nullopt: every child failed
+  std::vector<double> ours_rounds, torch_rounds;  // each round's median, of the children that ran
+  double ours_mb = 0, torch_mb = 0, floor_ms = 0;  // the peaks: the largest of the rounds
   bool floor_by_split = false;  // which schedule gave the floor: minigrad's split or OpenBLAS's
 };
 
@@ -381,31 +383,51 @@ std::string ms_text(double ms) {
   return fmt::format("{:.{}f}", ms, ms < 10 ? 2 : ms < 100 ? 1 : 0);  // three digits or more
 }
 
-// The two children of one shape: this program with --child, and benchmark_torch.py.
-Row measure(const BenchShape& s, const Options& options, bool torch) {
+// One round at one shape: its two children, this program with --child and benchmark_torch.py,
+// one after the other. Their medians and peaks go into the shape's row.
+void measure(Row& row, const Options& options, bool torch) {
+  const BenchShape& s = *row.shape;
   const std::string steps = std::to_string(steps_for(options, s));
   const std::string warmup = std::to_string(options.warmup);
   std::vector<std::string> args{bench::self_path(), "--child", s.name, "--steps", steps,
                                 "--warmup", warmup, "--layer",
                                 options.composed ? "composed" : "fused"};
   if (options.threads > 0) args.insert(args.end(), {"--threads", std::to_string(options.threads)});
-  Row row{&s, std::nullopt, std::nullopt};
+  // The round's median into the list, and the row's time the fastest round so far.
+  const auto keep = [](std::optional<double> ms, std::vector<double>& rounds,
+                       std::optional<double>& fastest) {
+    if (!ms) return;
+    rounds.push_back(*ms);
+    fastest = std::min(fastest.value_or(*ms), *ms);
+  };
   const bench::ProcessResult ours = bench::run_process(args);
-  if (ours.ok) row.ours_ms = bench::number_after(ours.output, "ms=");
-  row.ours_mb = ours.peak_mb;
+  const std::optional<double> ours_ms =
+      ours.ok ? bench::number_after(ours.output, "ms=") : std::nullopt;
+  keep(ours_ms, row.ours_rounds, row.ours_ms);
+  row.ours_mb = std::max(row.ours_mb, ours.peak_mb);
+  std::optional<double> torch_ms;
   if (torch) {
     const bench::ProcessResult theirs = bench::run_process(
         {kPython, kTorchScript, "--shape", s.name, "--steps", steps, "--warmup", warmup});
-    if (theirs.ok) row.torch_ms = bench::number_after(theirs.output, "\"ms\": ");
-    row.torch_mb = theirs.peak_mb;
+    if (theirs.ok) torch_ms = bench::number_after(theirs.output, "\"ms\": ");
+    keep(torch_ms, row.torch_rounds, row.torch_ms);
+    row.torch_mb = std::max(row.torch_mb, theirs.peak_mb);
   }
   const auto ms_or_failed = [](std::optional<double> ms) {
     return ms ? ms_text(*ms) + " ms" : std::string("failed");
   };
-  std::string progress = std::string(s.name) + ": minigrad " + ms_or_failed(row.ours_ms);
-  if (torch) progress += ", PyTorch " + ms_or_failed(row.torch_ms);
+  std::string progress = std::string(s.name) + ": minigrad " + ms_or_failed(ours_ms);
+  if (torch) progress += ", PyTorch " + ms_or_failed(torch_ms);
   std::fprintf(stderr, "%s\n", progress.c_str());
-  return row;
+}
+
+// "196–203" or "196": the least and the largest of a shape's rounds.
+std::string range_text(const std::vector<double>& rounds) {
+  if (rounds.empty()) return "failed";
+  const auto [low, high] = std::minmax_element(rounds.begin(), rounds.end());
+  return rounds.size() == 1 || ms_text(*low) == ms_text(*high)
+             ? ms_text(*low)
+             : ms_text(*low) + "–" + ms_text(*high);
 }
 
 // The table's cells, header first; PyTorch's columns only when it ran.
@@ -441,10 +463,19 @@ int run_benchmark(const Options& options) {
   const std::optional<TorchInfo> torch = print_machine(options);
 
   // First every child, while this process is still small: a child's peak memory includes this
-  // process's at the moment the child starts (see bench::run_process).
+  // process's at the moment the child starts (see bench::run_process). The rounds go over every
+  // shape in turn, so that a burst of other work on the machine spoils one round of a shape, not
+  // all of them; each side's time is its fastest round (see the flag --rounds).
   std::vector<Row> rows;
-  for (const BenchShape* s : options.shapes)
-    rows.push_back(measure(*s, options, torch.has_value()));
+  for (const BenchShape* s : options.shapes) {
+    Row row;
+    row.shape = s;
+    rows.push_back(row);
+  }
+  for (int round = 1; round <= options.rounds; ++round) {
+    if (options.rounds > 1) std::fprintf(stderr, "round %d of %d\n", round, options.rounds);
+    for (Row& row : rows) measure(row, options, torch.has_value());
+  }
 
   // Then the yardsticks, in this process, at the thread count the children used.
   if (options.threads > 0) mg::set_num_threads(options.threads);
@@ -473,6 +504,16 @@ int run_benchmark(const Options& options) {
   std::printf("\nfloor ms: the faster of two schedules of the same products (docs/performance.md):"
               " minigrad's split at %s; OpenBLAS's threads at %s.\n",
               floors_by(true).c_str(), floors_by(false).c_str());
+  if (options.rounds > 1) {
+    std::printf("\nms: each side's fastest of %d rounds. Their range, minigrad | PyTorch:",
+                options.rounds);
+    for (const Row& row : rows) {
+      std::printf("%s %s %s", &row == &rows.front() ? "" : ";", row.shape->name,
+                  range_text(row.ours_rounds).c_str());
+      if (torch) std::printf(" | %s", range_text(row.torch_rounds).c_str());
+    }
+    std::printf(".\n");
+  }
   for (const Row& row : rows)
     if (row.shape->packed)
       std::printf("\n%s: FLOPs counted on its N = %lld real tokens in place of T·B = %lld.\n",
@@ -490,6 +531,9 @@ at the shapes S1..S6 and prints one table; docs/performance.md explains its colu
   --steps N          timed steps per shape, the median is reported (default: 30 for S1 and
                      S6, 10 for the others)
   --warmup N         untimed steps first (default: 2)
+  --rounds N         times each shape is measured on each side, all shapes in turn; the
+                     table shows each side's fastest round, and a line under it the range
+                     (default: 3)
   --threads N        minigrad's and the yardsticks' thread count (default: every core);
                      PyTorch always runs with its own defaults
   --layer fused      the layer nn::GRU and nn::RNN run by default, the fused one (default)
@@ -517,6 +561,7 @@ Options parse_options(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
     const bool takes_value = flag == "--shapes" || flag == "--steps" || flag == "--warmup" ||
+                             flag == "--rounds" ||
                              flag == "--threads" || flag == "--layer" || flag == "--child";
     if (takes_value && i + 1 == argc) throw UsageError{flag + " expects a value"};
     const std::string value = takes_value ? argv[++i] : "";
@@ -534,6 +579,8 @@ Options parse_options(int argc, char** argv) {
       options.steps = parse_count(flag, value, 1);
     } else if (flag == "--warmup") {
       options.warmup = parse_count(flag, value, 0);
+    } else if (flag == "--rounds") {
+      options.rounds = parse_count(flag, value, 1);
     } else if (flag == "--threads") {
       options.threads = parse_count(flag, value, 1);
     } else if (flag == "--layer") {
