@@ -19,8 +19,8 @@
 // How to read the table. "ms" is the median time of one step on each side, in its fastest round
 // (the line under the table gives the range of the rounds); "speedup" is PyTorch's time over
 // ours (above 1, minigrad is faster). "GFLOP/s" is the step's FLOPs over our time, and "of
-// sgemm" that rate as a fraction of the sgemm rate measured here, which no GEMM-bound step can
-// beat. "floor ms" is the GEMM floor and "/floor" our time over it: 1.00
+// sgemm" that rate as a fraction of the sgemm rate measured here, what OpenBLAS reaches on a
+// large square product (a step can pass it only with products faster than cblas's own). "floor ms" is the GEMM floor and "/floor" our time over it: 1.00
 // would mean that nothing but the GEMMs costs any time. "MB" is each process's peak resident
 // memory; PyTorch's includes Python and torch's libraries, whose share the header states.
 // docs/performance.md explains every column at more length. Read after examples/demo.cpp.
@@ -186,7 +186,8 @@ int run_child(const BenchShape& s, const Options& options) {
 
 using bench::sgemm;  // c = op(a) · op(b), row-major, straight to cblas_sgemm
 
-// GFLOP/s of a square n³ sgemm, median of 10 after 2 warm-ups: the rate no GEMM-bound step beats.
+// GFLOP/s of a square n³ sgemm, median of 10 after 2 warm-ups: OpenBLAS's rate on a product of
+// the best shape.
 double sgemm_rate(std::int64_t n) {
   std::mt19937 generator(0);
   const std::vector<float> a = bench::random_buffer(n * n, generator);
