@@ -5,25 +5,26 @@
 //   build/examples/rnn_benchmark --shapes S1,S3 --steps 5   a quick look at two shapes
 //   build/examples/rnn_benchmark --help                     every flag
 //
-// What is measured. At each shape (S1..S6 below) both sides run the same training step on a
-// fixed random input: forward through nn::GRU or nn::RNN, a loss, backward to every parameter
-// and to the input. Each side reports the median time of several steps after a few warm-up
-// steps, and does so in a few rounds over all the shapes; the table keeps each side's fastest
-// round, since other work on a shared machine only ever slows a round down. Every measurement is a process of its own, so that its peak memory (read with wait4)
-// belongs to one shape alone: this program re-executed with --child for minigrad, and
-// examples/benchmark_torch.py under Debian's /usr/bin/python3 for PyTorch. Then, in this process
-// and on the same cores, two yardsticks: the rate of a large square sgemm, and the GEMM floor of
-// each shape, the time of nothing but the matrix products that an ideal schedule of the step
-// has to do.
+// What is measured. At each shape (S1..S6 below) both sides run the same training step on a fixed
+// random input: forward through nn::GRU or nn::RNN, a loss, backward to every parameter and to the
+// input. Each side reports the median time of several steps after a few warm-up steps, and does so
+// in a few rounds over all the shapes; the table keeps each side's fastest round, since other work
+// on a shared machine only ever slows a round down. Every measurement is a process of its own, so
+// that its peak memory (read with wait4) belongs to one shape alone: this program re-executed with
+// --child for minigrad, and examples/benchmark_torch.py under Debian's /usr/bin/python3 for
+// PyTorch. Then, in this process and on the same cores, two yardsticks: the rate of a large square
+// sgemm, and the GEMM floor of each shape, the time of nothing but the matrix products that an
+// ideal schedule of the step has to do.
 //
 // How to read the table. "ms" is the median time of one step on each side, in its fastest round
-// (the line under the table gives the range of the rounds); "speedup" is PyTorch's time over
-// ours (above 1, minigrad is faster). "GFLOP/s" is the step's FLOPs over our time, and "of
-// sgemm" that rate as a fraction of the sgemm rate measured here, what OpenBLAS reaches on a
-// large square product (a step can pass it only with products faster than cblas's own). "floor ms" is the GEMM floor and "/floor" our time over it: 1.00
-// would mean that nothing but the GEMMs costs any time. "MB" is each process's peak resident
-// memory; PyTorch's includes Python and torch's libraries, whose share the header states.
-// docs/performance.md explains every column at more length. Read after examples/demo.cpp.
+// (the line under the table gives the range of the rounds); "speedup" is PyTorch's time over ours
+// (above 1, minigrad is faster). "GFLOP/s" is the step's FLOPs over our time, and "of sgemm" that
+// rate as a fraction of the sgemm rate measured here, what OpenBLAS reaches on a large square
+// product (a step can pass it only with products faster than cblas's own). "floor ms" is the GEMM
+// floor and "/floor" our time over it: 1.00 would mean that nothing but the GEMMs costs any time.
+// "MB" is each process's peak resident memory; PyTorch's includes Python and torch's libraries,
+// whose share the header states. docs/performance.md explains every column at more length. Read
+// after examples/demo.cpp.
 #include <cblas.h>  // openblas_get_config, openblas_set_num_threads
 #include <unistd.h>
 
