@@ -40,8 +40,9 @@
 #include <fmt/core.h>
 
 #include "benchmark_support.h"
-#include "core/blas.h"      // mg::gemm, for the floor
-#include "core/parallel.h"  // parallel_parts, for the floor of minigrad's schedule
+#include "core/blas.h"         // mg::gemm, for the floor
+#include "core/packed_gemm.h"  // PackedMatrix, for the arithmetic peak
+#include "core/parallel.h"     // parallel_parts, for the floor of minigrad's schedule and the peak
 #include "minigrad.h"
 
 namespace mg = minigrad;
@@ -197,6 +198,32 @@ double sgemm_rate(std::int64_t n) {
   const auto product = [&] { sgemm(false, false, n, n, n, a.data(), b.data(), c.data()); };
   const double ms = bench::median_ms(product, 2, 10);
   return 2.0 * static_cast<double>(n * n * n) / (ms * 1e6);
+}
+
+// GFLOP/s of the machine's arithmetic, the rate no product can pass: the packed kernel of
+// core/packed_gemm.h multiplying 6 rows by one panel of 16 columns, k = 256, over and over, on
+// every thread at once. Its operands (6 KB and 16 KB) and its result stay in the L1 cache, so the
+// cores do nothing but fused multiply-adds. Median of 5 after a warm-up; 0 where the kernel cannot
+// run (no AVX2 and FMA).
+double arithmetic_peak() {
+  if (!mg::PackedMatrix::available()) return 0.0;
+  constexpr std::int64_t k = 256, rows = 6, cols = 16, repeats = 20000;
+  const int parts = mg::get_num_threads();
+  std::mt19937 generator(0);
+  const std::vector<float> a = bench::random_buffer(rows * k, generator);
+  const std::vector<float> b = bench::random_buffer(k * cols, generator);
+  const mg::PackedMatrix panel(b.data(), k, cols, cols, 1);
+  // Each thread's result 4 KB from the next, so that no cache line is written by two cores.
+  constexpr std::int64_t apart = 1024;
+  std::vector<float> c(static_cast<std::size_t>(parts * apart));
+  const auto products = [&] {
+    mg::parallel_parts(parts, [&](int part) {
+      float* out = c.data() + part * apart;
+      for (std::int64_t i = 0; i < repeats; ++i) panel.multiply(rows, a.data(), k, out, cols, true);
+    });
+  };
+  const double ms = bench::median_ms(products, 1, 5);
+  return 2.0 * static_cast<double>(parts * repeats * rows * cols * k) / (ms * 1e6);
 }
 
 // The GEMM floor: the step's matrix products alone, as an ideal schedule does them, each through
@@ -436,10 +463,10 @@ std::string range_text(const std::vector<double>& rounds) {
 
 // The table's cells, header first; PyTorch's columns only when it ran.
 std::vector<std::vector<std::string>> table_cells(const std::vector<Row>& rows, bool torch,
-                                                  double sgemm_gflops) {
+                                                  double sgemm_gflops, double peak_gflops) {
   std::vector<std::string> header{"shape", "layer", "minigrad ms"};
   if (torch) header.insert(header.end(), {"PyTorch ms", "speedup"});
-  header.insert(header.end(), {"GFLOP/s", "of sgemm", "floor ms", "/floor", "minigrad MB"});
+  header.insert(header.end(), {"GFLOP/s", "of sgemm", "of peak", "floor ms", "/floor", "minigrad MB"});
   if (torch) header.push_back("PyTorch MB");
   std::vector<std::vector<std::string>> cells{header};
   const std::string none = "-";
@@ -454,6 +481,8 @@ std::vector<std::vector<std::string>> table_cells(const std::vector<Row>& rows, 
     }
     line.push_back(ours ? fmt::format("{:.1f}", gflops) : none);
     line.push_back(ours ? fmt::format("{:.0f}%", 100 * gflops / sgemm_gflops) : none);
+    line.push_back(ours && peak_gflops > 0 ? fmt::format("{:.0f}%", 100 * gflops / peak_gflops)
+                                           : none);
     line.push_back(ms_text(row.floor_ms));
     line.push_back(ours ? fmt::format("{:.2f}", *ours / row.floor_ms) : none);
     line.push_back(fmt::format("{:.0f}", row.ours_mb));
@@ -481,23 +510,36 @@ int run_benchmark(const Options& options) {
     for (Row& row : rows) measure(row, options, torch.has_value());
   }
 
-  // Then the yardsticks, in this process, at the thread count the children used.
+  // Then the yardsticks, in this process, at the thread count the children used: first those on
+  // minigrad's threads, then those on OpenBLAS's. OpenBLAS's threads go on spinning for a while
+  // after their last product (about a tenth of a second), and would take the cores from
+  // minigrad's threads if these came after them.
   if (options.threads > 0) mg::set_num_threads(options.threads);
+  const double peak_gflops = arithmetic_peak();
+  const int warmup = options.warmup;
+  for (Row& row : rows)
+    row.floor_ms = gemm_floor_ms(*row.shape, FloorSchedule::Split, warmup,
+                                 steps_for(options, *row.shape));
   openblas_set_num_threads(mg::get_num_threads());  // OpenBLAS's own threads, for its best rate
   const double sgemm_gflops = sgemm_rate(1024);
   openblas_set_num_threads(1);                      // back to one, as under minigrad
+  for (Row& row : rows) {
+    const double openblas = gemm_floor_ms(*row.shape, FloorSchedule::OpenBLAS, warmup,
+                                          steps_for(options, *row.shape));
+    row.floor_by_split = row.floor_ms < openblas;
+    row.floor_ms = std::min(row.floor_ms, openblas);
+  }
   say(options, fmt::format("sgemm: 1024×1024×1024 through cblas_sgemm, {}: {:.1f} GFLOP/s "
                            "(median of 10)", threads_text(mg::get_num_threads()), sgemm_gflops));
-  for (Row& row : rows) {
-    const int warmup = options.warmup, steps = steps_for(options, *row.shape);
-    const double openblas = gemm_floor_ms(*row.shape, FloorSchedule::OpenBLAS, warmup, steps);
-    const double split = gemm_floor_ms(*row.shape, FloorSchedule::Split, warmup, steps);
-    row.floor_ms = std::min(openblas, split);
-    row.floor_by_split = split < openblas;
-  }
+  if (peak_gflops > 0)
+    say(options, fmt::format("peak: minigrad's 6×16 kernel on operands in the L1 cache, {}: "
+                             "{:.1f} GFLOP/s (median of 5)",
+                             threads_text(mg::get_num_threads()), peak_gflops));
+  else
+    say(options, "peak: not measured (this CPU has no AVX2 and FMA for minigrad's kernel)");
 
   std::printf("\n");
-  bench::print_table(table_cells(rows, torch.has_value(), sgemm_gflops), 2, options.markdown);
+  bench::print_table(table_cells(rows, torch.has_value(), sgemm_gflops, peak_gflops), 2, options.markdown);
   const auto floors_by = [&](bool split) {  // the shapes whose floor came from that schedule
     std::string names;
     for (const Row& row : rows)
