@@ -12,26 +12,30 @@
 // on a shared machine only ever slows a round down. Every measurement is a process of its own, so
 // that its peak memory (read with wait4) belongs to one shape alone: this program re-executed with
 // --child for minigrad, and examples/benchmark_torch.py under Debian's /usr/bin/python3 for
-// PyTorch. Then, in this process and on the same cores, two yardsticks: the rate of a large square
-// sgemm, and the GEMM floor of each shape, the time of nothing but the matrix products that an
-// ideal schedule of the step has to do.
+// PyTorch. In this process and on the same cores, three yardsticks: the arithmetic peak, the
+// most multiply-adds per second the cores can do; the rate of a large square sgemm; and the GEMM
+// floor of each shape, the time of nothing but the matrix products that an ideal schedule of the
+// step has to do.
 //
 // How to read the table. "ms" is the median time of one step on each side, in its fastest round
 // (the line under the table gives the range of the rounds); "speedup" is PyTorch's time over ours
 // (above 1, minigrad is faster). "GFLOP/s" is the step's FLOPs over our time, and "of sgemm" that
 // rate as a fraction of the sgemm rate measured here, what OpenBLAS reaches on a large square
-// product (a step can pass it only with products faster than cblas's own). "floor ms" is the GEMM
-// floor and "/floor" our time over it: 1.00 would mean that nothing but the GEMMs costs any time.
-// "MB" is each process's peak resident memory; PyTorch's includes Python and torch's libraries,
-// whose share the header states. docs/performance.md explains every column at more length. Read
-// after examples/demo.cpp.
+// product (a step can pass it only with products faster than cblas's own); "of peak" the same
+// fraction of the arithmetic peak, which nothing passes. "floor ms" is the GEMM floor and "/floor"
+// our time over it: 1.00 would mean that nothing but the GEMMs costs any time. "MB" is each
+// process's peak resident memory; PyTorch's includes Python and torch's libraries, whose share the
+// header states. docs/performance.md explains every column at more length. Read after
+// examples/demo.cpp.
 #include <cblas.h>  // openblas_get_config, openblas_set_num_threads
 #include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -218,18 +222,16 @@ double arithmetic_peak() {
   // Each thread times its own runs and keeps its fastest, all the threads running at once. Not the
   // median, nor the time of the region: the peak is the best a core does while the others work
   // too, and a virtual machine's host can stop any one core for a while and so only slow a run.
-  std::vector<double> fastest_ms(static_cast<std::size_t>(parts), 0.0);
-  for (int run = 0; run < 11; ++run)  // the first is a warm-up
+  std::vector<double> fastest_ms(static_cast<std::size_t>(parts),
+                                 std::numeric_limits<double>::infinity());
+  for (int run = 0; run <= 10; ++run)  // run 0 only warms up
     mg::parallel_parts(parts, [&](int part) {
       float* out = c.data() + part * apart;
-      const double ms = bench::median_ms(
-          [&] {
-            for (std::int64_t i = 0; i < repeats; ++i)
-              panel.multiply(rows, a.data(), k, out, cols, true);
-          },
-          0, 1);
+      const auto start = std::chrono::steady_clock::now();
+      for (std::int64_t i = 0; i < repeats; ++i) panel.multiply(rows, a.data(), k, out, cols, true);
+      const std::chrono::duration<double, std::milli> ms = std::chrono::steady_clock::now() - start;
       double& fastest = fastest_ms[static_cast<std::size_t>(part)];
-      if (run == 1 || (run > 1 && ms < fastest)) fastest = ms;
+      if (run > 0) fastest = std::min(fastest, ms.count());
     });
   double gflops = 0;
   for (const double ms : fastest_ms)
