@@ -72,8 +72,7 @@ void parallel_for_each_offset(const Shape& shape, const std::array<const Shape*,
                     : static_cast<int>(std::min<std::int64_t>(
                           shape[0], parts_for(static_cast<double>(shape_numel(shape)), 1 << 17)));
   if (parts <= 1) return for_each_offset<N>(shape, strides, body);
-  parallel_parts(parts, [&](int part) {
-    const std::int64_t from = shape[0] * part / parts, to = shape[0] * (part + 1) / parts;
+  parallel_ranges(shape[0], parts, [&](int, std::int64_t from, std::int64_t to) {
     Shape block = shape;
     block[0] = to - from;
     std::array<std::int64_t, N> origin{};

@@ -13,9 +13,11 @@
 //   mg::parallel_parts(2, [&](int part) { ... }); // part 0 on this thread, part 1 on the pool's
 //
 // set_num_threads and get_num_threads are declared in core/tensor.h. Read before blas.cpp and
-// nn/fused_recurrent.cpp, the two users.
+// nn/fused_recurrent.cpp, the main users; kernel.h and reduce.cpp split their loops with
+// parallel_ranges.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 
 namespace minigrad {
@@ -31,5 +33,11 @@ void parallel_parts(int parts, const std::function<void(int part)>& body);
 // least `grain` of it: between 1 and get_num_threads(), and 1 inside a part. Below the grain,
 // waking a thread costs more than the work it would take over.
 int parts_for(double work, double grain);
+
+// parallel_parts over [0, count) cut into `parts` ranges of near-equal length: body(part, from,
+// to) for each, range `part` being [count·part/parts, count·(part + 1)/parts). For loops whose
+// iterations write only their own elements (copies, maps, one partial sum per part).
+void parallel_ranges(std::int64_t count, int parts,
+                     const std::function<void(int part, std::int64_t from, std::int64_t to)>& body);
 
 }  // namespace minigrad

@@ -82,8 +82,7 @@ template <class T>
 double contiguous_sum(const T* x, std::int64_t n) {
   const int parts = parts_for(static_cast<double>(n), 1 << 18);
   std::vector<double> block_sums(static_cast<std::size_t>(parts), 0.0);
-  parallel_parts(parts, [&](int part) {
-    const std::int64_t from = n * part / parts, to = n * (part + 1) / parts;
+  parallel_ranges(n, parts, [&](int part, std::int64_t from, std::int64_t to) {
     double lanes[8] = {};
     std::int64_t i = from;
     for (; i + 8 <= to; i += 8)

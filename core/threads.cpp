@@ -183,6 +183,13 @@ int parts_for(double work, double grain) {
   return static_cast<int>(std::clamp(most, 1.0, static_cast<double>(get_num_threads())));
 }
 
+void parallel_ranges(std::int64_t count, int parts,
+                     const std::function<void(int, std::int64_t, std::int64_t)>& body) {
+  parallel_parts(parts, [&](int part) {
+    body(part, count * part / parts, count * (part + 1) / parts);
+  });
+}
+
 void parallel_parts(int parts, const std::function<void(int)>& body) {
   check(parts >= 1 && parts <= get_num_threads(),
         "parallel_parts: expected between 1 and {} parts (get_num_threads()), got {}",

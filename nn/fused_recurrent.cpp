@@ -280,13 +280,11 @@ Tensor column_sums(const Tensor& m) {
   return sums;
 }
 
-// Runs body(from, to) over [0, count) cut into one range per thread. For the copies of whole
-// buffers around the scans (filling gi with the bias, putting H_prev together): they only move
-// memory, and one core alone moves it at a fraction of the speed two do, while the other waits.
-template <class Body>
-void for_ranges(std::int64_t count, double bytes, const Body& body) {
-  const int parts = parts_for(bytes, 256.0 * 1024);  // below 256 KB, waking a thread costs more
-  parallel_parts(parts, [&](int part) { body(count * part / parts, count * (part + 1) / parts); });
+// How many threads share a copy of `bytes`, for the copies of whole buffers around the scans
+// (filling gi with the bias, putting H_prev together): they only move memory, and one core alone
+// moves it at a fraction of the speed two do. Below 256 KB, waking a thread costs more.
+int parts_for_copy(std::int64_t bytes) {
+  return parts_for(static_cast<double>(bytes), 256.0 * 1024);
 }
 
 // Copies rows [from, to) of one (·, H) buffer into the same rows of another.
@@ -328,11 +326,12 @@ Forward forward(CellKind kind, const LayerWeights& w, const Tensor& data, const 
     for (std::int64_t j = 0; j < width; ++j)
       folded[static_cast<std::size_t>(j)] = bi[j] + (j < 2 * hidden || !gru ? bh[j] : T(0));
     T* rows = gi.data_ptr<T>();
-    for_ranges(tokens, static_cast<double>(tokens * width * sizeof(T)),
-               [&](std::int64_t from, std::int64_t to) {
-                 for (std::int64_t i = from; i < to; ++i)
-                   std::copy(folded.begin(), folded.end(), rows + i * width);
-               });
+    const std::int64_t bytes = tokens * width * static_cast<std::int64_t>(sizeof(T));
+    parallel_ranges(tokens, parts_for_copy(bytes),
+                    [&](int, std::int64_t from, std::int64_t to) {
+                      for (std::int64_t i = from; i < to; ++i)
+                        std::copy(folded.begin(), folded.end(), rows + i * width);
+                    });
   }
   gemm(data.detach(), w.w_ih.detach().t(), gi, 1.0, bias ? 1.0 : 0.0);
 
@@ -478,16 +477,18 @@ std::vector<Tensor> backward(CellKind kind, const Schedule& s, const Saved& save
   if (needs[3]) {
     Tensor h_prev = empty({tokens, hidden}, dtype);                        // (N, H)
     T* rows_out = h_prev.data_ptr<T>();
-    for_ranges(s.steps(), static_cast<double>(tokens * hidden * sizeof(T)),
-               [&](std::int64_t from, std::int64_t to) {
-                 for (std::int64_t t = from; t < to; ++t) {
-                   T* step = rows_out + s.offset(t) * hidden;
-                   const std::int64_t carried = s.carried(t);
-                   if (carried > 0)
-                     copy_rows<T>(out + s.offset(s.before(t)) * hidden, step, 0, carried, hidden);
-                   copy_rows<T>(h0_rows, step, carried, s.size(t), hidden);
-                 }
-               });
+    const std::int64_t bytes = tokens * hidden * static_cast<std::int64_t>(sizeof(T));
+    parallel_ranges(s.steps(), parts_for_copy(bytes),
+                    [&](int, std::int64_t from, std::int64_t to) {
+                      for (std::int64_t t = from; t < to; ++t) {
+                        T* step = rows_out + s.offset(t) * hidden;
+                        const std::int64_t carried = s.carried(t);
+                        if (carried > 0)
+                          copy_rows<T>(out + s.offset(s.before(t)) * hidden, step, 0, carried,
+                                       hidden);
+                        copy_rows<T>(h0_rows, step, carried, s.size(t), hidden);
+                      }
+                    });
     grad_w_hh = empty(saved.w_hh.shape(), dtype);                          // (G·H, H)
     gemm(dgh.t(), h_prev, grad_w_hh);
   }

@@ -12,8 +12,10 @@
 #define BOOST_TEST_MODULE threads
 #include <cblas.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -110,6 +112,26 @@ BOOST_AUTO_TEST_CASE(parts_for_follows_the_grain_and_the_thread_count) {
   {
     const Threads threads(1);
     BOOST_CHECK_EQUAL(mg::parts_for(1e12, 4e6), 1);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(parallel_ranges_cover_every_index_once_in_order) {
+  const Threads threads(2);
+  for (const std::int64_t count : {0, 1, 2, 7, 1000}) {
+    std::vector<int> hits(static_cast<std::size_t>(count), 0);
+    std::vector<std::int64_t> starts(2, -1), ends(2, -1);
+    mg::parallel_ranges(count, 2, [&](int part, std::int64_t from, std::int64_t to) {
+      starts[static_cast<std::size_t>(part)] = from;
+      ends[static_cast<std::size_t>(part)] = to;
+      for (std::int64_t i = from; i < to; ++i) ++hits[static_cast<std::size_t>(i)];
+    });
+    // Part 0 starts at 0, part 1 where part 0 ends, and part 1 ends at count; the halves differ
+    // by at most one.
+    BOOST_CHECK_EQUAL(starts[0], 0);
+    BOOST_CHECK_EQUAL(starts[1], ends[0]);
+    BOOST_CHECK_EQUAL(ends[1], count);
+    BOOST_CHECK_LE(std::abs((ends[1] - starts[1]) - (ends[0] - starts[0])), 1);
+    BOOST_CHECK(std::all_of(hits.begin(), hits.end(), [](int h) { return h == 1; }));
   }
 }
 
