@@ -5,10 +5,30 @@
 //   mg::optim::Adam adam(model.parameters(), mg::optim::AdamOptions(1e-3).betas({0.9, 0.999}));
 //   mg::optim::AdamW adamw(model.parameters(), mg::optim::AdamWOptions(1e-3).weight_decay(0.01));
 //
-// Defaults as in PyTorch: lr 1e-3, betas (0.9, 0.999), eps 1e-8, amsgrad and maximize off, and
-// weight_decay 0 for Adam but 0.01 for AdamW. A parameter's state: "step", "exp_avg" (m),
-// "exp_avg_sq" (v) and, with amsgrad, "max_exp_avg_sq", made at its first step with a gradient.
-// Read after optim/sgd.h; optim/rmsprop.h comes next.
+// The update of one parameter θ from its gradient g (negated first with maximize) at its t-th
+// step, t = 1, 2, …, with learning rate η, weight decay λ, first moment m and second moment v
+// (both 0 before the first step), element by element:
+//   θ ← θ·(1 − η·λ)                          AdamW only: decoupled weight decay
+//   g ← g + λ·θ                              Adam only: weight decay as an L2 term
+//   m ← β1·m + (1 − β1)·g
+//   v ← β2·v + (1 − β2)·g²                   with amsgrad, v_max ← max(v_max, v) replaces v below
+//   θ ← θ − η · m̂ / (√v̂ + ε),   m̂ = m / (1 − β1ᵗ),   v̂ = v / (1 − β2ᵗ)
+//
+// $$
+// \begin{aligned}
+// m_t &= \beta_1 m_{t-1} + (1 - \beta_1) g_t \cr
+// v_t &= \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \cr
+// \theta_t &= \theta_{t-1} - \eta \frac{\hat m_t}{\sqrt{\hat v_t} + \varepsilon},
+// \qquad \hat m_t = \frac{m_t}{1 - \beta_1^t}, \quad \hat v_t = \frac{v_t}{1 - \beta_2^t}
+// \end{aligned}
+// $$
+//
+// The divisions by 1 − βᵗ undo the bias of averages that start at 0; docs/optimizers.md derives
+// them, says why AdamW's decay differs from Adam's, and quotes adam.cpp's loop. Defaults as in
+// PyTorch: lr 1e-3, betas (0.9, 0.999), eps 1e-8, amsgrad and maximize off, and weight_decay 0
+// for Adam but 0.01 for AdamW. A parameter's state: "step", "exp_avg" (m), "exp_avg_sq" (v) and,
+// with amsgrad, "max_exp_avg_sq", made at its first step with a gradient. Read after
+// optim/sgd.h; optim/rmsprop.h comes next.
 #pragma once
 
 #include <array>

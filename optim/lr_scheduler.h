@@ -103,7 +103,12 @@ class LRScheduler {
 
 // Multiplies the lrs by gamma every step_size epochs:
 //   lr_e = lr_{e−1} · gamma if e is a multiple of step_size (e > 0), else lr_{e−1};
-// alone, that is base_lr · gamma^⌊e / step_size⌋.
+// alone, that is base_lr · gamma^⌊e / step_size⌋. With η for an lr, γ for gamma and s for
+// step_size:
+//
+// $$ \eta_e = \begin{cases} \gamma \eta_{e-1} & e > 0 \text{ a multiple of } s \cr
+// \eta_{e-1} & \text{otherwise} \end{cases}
+// \qquad \text{alone: } \eta_e = \eta_{\text{base}} \gamma^{\lfloor e / s \rfloor} $$
 class StepLR : public LRScheduler {
  public:
   StepLR(Optimizer& optimizer, std::int64_t step_size, double gamma = 0.1);
@@ -118,6 +123,8 @@ class StepLR : public LRScheduler {
 };
 
 // Multiplies the lrs by gamma every epoch: lr_e = lr_{e−1} · gamma; alone, base_lr · gamma^e.
+//
+// $$ \eta_e = \gamma \eta_{e-1}, \qquad \text{alone: } \eta_e = \eta_{\text{base}} \gamma^e $$
 class ExponentialLR : public LRScheduler {
  public:
   ExponentialLR(Optimizer& optimizer, double gamma);
@@ -136,7 +143,11 @@ class ExponentialLR : public LRScheduler {
 // Each step takes the ratio of two consecutive values of that curve instead (the chainable form,
 // lr_e − eta_min = (lr_{e−1} − eta_min) · (1 + cos(π e / T_max)) / (1 + cos(π (e−1) / T_max))),
 // except where the denominator is 0, at e − 1 = T_max, 3 T_max, …, which adds the first rise of
-// the next half period instead.
+// the next half period instead. With η for an lr and T for T_max:
+//
+// $$ \eta_e = \eta_{\min} + (\eta_{\text{base}} - \eta_{\min}) \frac{1 + \cos(\pi e / T)}{2} $$
+// $$ \eta_e - \eta_{\min} = (\eta_{e-1} - \eta_{\min})
+// \frac{1 + \cos(\pi e / T)}{1 + \cos(\pi (e - 1) / T)} \quad \text{(chainable)} $$
 class CosineAnnealingLR : public LRScheduler {
  public:
   CosineAnnealingLR(Optimizer& optimizer, std::int64_t T_max, double eta_min = 0.0);
@@ -161,7 +172,9 @@ class CosineAnnealingLR : public LRScheduler {
 // best · (1 − threshold) ("min") or above best · (1 + threshold) ("max"); in "abs" mode below
 // best − threshold or above best + threshold. The lr of group g becomes
 // max(lr · factor, min_lr[g]), unless that changes it by eps or less. min_lr is one lr for every
-// group, or a std::vector<double> with one per group.
+// group, or a std::vector<double> with one per group. With η_g for group g's lr:
+//
+// $$ \eta_g \leftarrow \max(\eta_g \cdot \text{factor}, \eta_{\min, g}) $$
 class ReduceLROnPlateau {
  public:
   ReduceLROnPlateau(Optimizer& optimizer, const std::string& mode = "min", double factor = 0.1,

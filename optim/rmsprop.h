@@ -4,10 +4,29 @@
 //
 //   mg::optim::RMSprop opt(model.parameters(), mg::optim::RMSpropOptions(0.01).alpha(0.99));
 //
-// Defaults as in PyTorch: lr 0.01, alpha 0.99, eps 1e-8, weight_decay 0, momentum 0, centered
-// and maximize off. A parameter's state: "step", "square_avg", and "momentum_buffer" with
-// momentum, "grad_avg" when centered, made at its first step with a gradient. Read after
-// optim/adam.h.
+// The update of one parameter θ from its gradient g (negated first with maximize), with learning
+// rate η, weight decay λ, smoothing α, running mean square s, running mean ḡ (centered) and
+// momentum buffer b, element by element:
+//   g ← g + λ·θ                               weight decay, if λ ≠ 0
+//   s ← α·s + (1 − α)·g²
+//   a = √(s − ḡ²) + ε with ḡ ← α·ḡ + (1 − α)·g when centered, else a = √s + ε
+//   θ ← θ − η·g/a, or with momentum μ > 0:  b ← μ·b + g/a,  θ ← θ − η·b
+//
+// $$
+// \begin{aligned}
+// s_t &= \alpha s_{t-1} + (1 - \alpha) g_t^2 \cr
+// a_t &= \sqrt{s_t - \bar g_t^2} + \varepsilon \text{ (centered)}, \quad
+// \text{else } \sqrt{s_t} + \varepsilon \cr
+// \theta_t &= \theta_{t-1} - \eta \frac{g_t}{a_t}, \quad \text{or with momentum: }
+// b_t = \mu b_{t-1} + \frac{g_t}{a_t}, \quad \theta_t = \theta_{t-1} - \eta b_t
+// \end{aligned}
+// $$
+//
+// Unlike Adam's, the average s is not corrected for starting at 0 (PyTorch's is not either), so
+// the first steps are the largest. docs/optimizers.md quotes rmsprop.cpp's loop. Defaults as in
+// PyTorch: lr 0.01, alpha 0.99, eps 1e-8, weight_decay 0, momentum 0, centered and maximize off.
+// A parameter's state: "step", "square_avg", and "momentum_buffer" with momentum, "grad_avg"
+// when centered, made at its first step with a gradient. Read after optim/adam.h.
 #pragma once
 
 #include <memory>

@@ -4,10 +4,26 @@
 //   mg::optim::SGD opt(model.parameters(), mg::optim::SGDOptions(0.1).momentum(0.9));
 //   mg::optim::SGD plain(model.parameters(), 0.1);               // lr only, as in LibTorch
 //
-// The learning rate has no default; the rest default as in PyTorch: momentum 0, dampening 0,
-// weight_decay 0, nesterov and maximize off. A parameter's state is its "momentum_buffer", made
-// at its first step with a gradient when momentum is on. Read after optim/optimizer.h;
-// optim/adam.h comes next.
+// The update of one parameter θ from its gradient g (negated first with maximize), with learning
+// rate η, weight decay λ, momentum μ and dampening τ, element by element:
+//   g ← g + λ·θ                                   weight decay, if λ ≠ 0
+//   b ← g at the first step, else μ·b + (1 − τ)·g  the momentum buffer, if μ ≠ 0
+//   g ← g + μ·b with nesterov, else b              (if μ ≠ 0)
+//   θ ← θ − η·g
+//
+// $$
+// \begin{aligned}
+// g &\leftarrow g + \lambda \theta \cr
+// b &\leftarrow g \text{ at the first step, else } \mu b + (1 - \tau) g \cr
+// g &\leftarrow g + \mu b \text{ with nesterov, else } b \cr
+// \theta &\leftarrow \theta - \eta g
+// \end{aligned}
+// $$
+//
+// docs/optimizers.md derives Nesterov's form and quotes sgd.cpp's loop. The learning rate has no
+// default; the rest default as in PyTorch: momentum 0, dampening 0, weight_decay 0, nesterov and
+// maximize off. A parameter's state is its "momentum_buffer", made at its first step with a
+// gradient when momentum is on. Read after optim/optimizer.h; optim/adam.h comes next.
 #pragma once
 
 #include <memory>
