@@ -2,6 +2,10 @@
 // stand between layers in an nn::Sequential. Each has no parameters and applies the op of the
 // same name (core/unary.cpp, where the derivatives are), elementwise, keeping the shape:
 //
+// $$ \tanh(x) = \frac{e^x - e^{-x}}{e^x + e^{-x}}, \qquad \operatorname{relu}(x) = \max(x, 0),
+// \qquad \sigma(x) = \frac{1}{1 + e^{-x}} $$
+//
+//
 //   mg::nn::Tanh tanh;
 //   mg::Tensor y = tanh(x);   // x (*) -> y (*), y = tanh(x)
 //

@@ -6,6 +6,9 @@
 // itself. The mask comes from minigrad's generator (core/random.h), so mg::manual_seed makes it
 // repeat. p = 1 drops everything (the output is zeros, as in PyTorch).
 //
+// $$ y = \frac{x \odot m}{1 - p}, \qquad m_i \sim \operatorname{Bernoulli}(1 - p), \qquad
+// \mathbb{E}[y_i] = (1 - p) \frac{x_i}{1 - p} = x_i $$
+//
 //   mg::nn::Dropout dropout(0.1);
 //   mg::Tensor y = dropout(x);   // x (*) -> y (*), the same shape
 //

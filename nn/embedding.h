@@ -5,7 +5,11 @@
 // (B, T, D). The backward pass is the reverse: each output row's gradient is added into the row
 // it was read from (a scatter-add), so an id used twice gets both gradients. With a padding_idx
 // that row gets no gradient at all, as in PyTorch: padding tokens never learn, and the row
-// stays at its initial zeros unless set otherwise.
+// stays at its initial zeros unless set otherwise. With W the table:
+//
+// $$ y_p = W_{\text{index}_p}, \qquad
+// \frac{\partial \ell}{\partial W_i} =
+// \sum_{p : \text{index}_p = i} \frac{\partial \ell}{\partial y_p} $$
 //
 //   mg::nn::Embedding embed(mg::nn::EmbeddingOptions(10, 3).padding_idx(0));
 //   mg::Tensor vectors = embed(mg::from_vector<std::int64_t>({0, 4, 4, 9}, {2, 2}));  // (2, 2, 3)

@@ -3,6 +3,11 @@
 // For every position of the leading dimensions, the elements of the trailing
 // normalized_shape block (D of them) are standardised with their own mean and biased variance:
 //   y = (x − mean) / √(var + eps) ⊙ weight + bias,   mean = Σx / D,   var = Σ(x − mean)² / D
+//
+// $$ y = \frac{x - \mu}{\sqrt{\sigma^2 + \varepsilon}} \odot \gamma + \beta, \qquad
+// \mu = \frac{1}{D} \sum_{i=1}^{D} x_i, \qquad
+// \sigma^2 = \frac{1}{D} \sum_{i=1}^{D} (x_i - \mu)^2 $$
+//
 // with weight (ones) and bias (zeros) of normalized_shape, learned elementwise unless
 // elementwise_affine is off. eps keeps the division finite for a constant block; PyTorch adds
 // the same eps (default 1e-5) inside the square root.

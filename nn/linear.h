@@ -2,7 +2,10 @@
 //
 // Its weight W is (out_features, in_features), so that row o of W holds the weights of output
 // o, as in PyTorch; its bias b is (out_features) and can be left out. The input may have any
-// number of leading dimensions: each vector along the last one is mapped on its own.
+// number of leading dimensions: each vector along the last one is mapped on its own, output o
+// being y_o = Σ_i W[o][i]·x_i + b_o:
+//
+// $$ y = x W^\top + b, \qquad y_o = \sum_i W_{oi} x_i + b_o $$
 //
 //   mg::nn::Linear lin(3, 4);                                          // or
 //   mg::nn::Linear lin(mg::nn::LinearOptions(3, 4).bias(false));

@@ -45,15 +45,23 @@ namespace functional {
 // loss = reduce((input − target)²). input and target broadcast as in PyTorch, which warns when
 // their shapes differ (so do we, once per message, on std::cerr); the mean divides by the number
 // of elements of the broadcast shape. Differentiable in both.
+//
+// $$ \ell = \operatorname{reduce}\bigl((x - y)^2\bigr) $$
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = kMean);
 
 // loss = reduce(|input − target|), with mse_loss's broadcasting rule. Differentiable in both.
+//
+// $$ \ell = \operatorname{reduce}(\lvert x - y \rvert) $$
 Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction = kMean);
 
 // loss = reduce(−w ⊙ [pos_weight ⊙ t ⊙ log σ(x) + (1 − t) ⊙ log(1 − σ(x))]) for logits x and
 // targets t in [0, 1] of the same shape, computed without overflow for any x. `weight` and
 // `pos_weight` broadcast to x's shape; pos_weight of shape (C) weighs the positives of each class
-// (the last dimension). Differentiable in x and t; weight and pos_weight are constants.
+// (the last dimension). Differentiable in x and t; weight and pos_weight are constants. With w
+// the weight and q the pos_weight:
+//
+// $$ \ell = \operatorname{reduce}\Bigl(-w \odot \bigl[q \odot t \odot \log \sigma(x) +
+// (1 - t) \odot \log\bigl(1 - \sigma(x)\bigr)\bigr]\Bigr) $$
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
                                         const Tensor& weight = {}, const Tensor& pos_weight = {},
                                         Reduction reduction = kMean);
@@ -61,7 +69,11 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
 // loss_n = −weight[t_n] · input[n, t_n] for log-probabilities `input` of shape (N, C),
 // (N, C, d1, ..., dk) or (C) and int64 class indices `target` of shape (N), (N, d1, ..., dk) or
 // (). A target equal to ignore_index contributes 0 and is left out of the mean, which divides by
-// the summed weight of the targets taken (so by their number without `weight`).
+// the summed weight of the targets taken (so by their number without `weight`):
+//
+// $$ \ell_n = -w_{t_n} x_{n, t_n}, \qquad
+// \ell_{\text{mean}} = \frac{\sum_n \ell_n}{\sum_n w_{t_n}}
+// \quad \text{(both sums over the targets taken)} $$
 Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight = {},
                 std::int64_t ignore_index = -100, Reduction reduction = kMean);
 
@@ -69,7 +81,12 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight 
 // one backward: grad = (softmax(x) − target distribution) scaled by the weights. With
 // label_smoothing ε the target distribution is (1 − ε) · one_hot(t) + ε / C. A floating `target`
 // of the input's own shape holds class probabilities instead of indices (then ignore_index must
-// stay negative, and the mean divides by the number of positions).
+// stay negative, and the mean divides by the number of positions). The loss L at one position,
+// with ℓ_c = log softmax(x)_c, and its gradient, with r_c = w_c·((1 − ε)·[c = t] + ε/C) and
+// S = Σ_c r_c (docs/cross_entropy.md derives it):
+//
+// $$ L = (1 - \varepsilon) w_t (-\ell_t) + \frac{\varepsilon}{C} \sum_c w_c (-\ell_c), \qquad
+// \frac{\partial L}{\partial x} = S \operatorname{softmax}(x) - r $$
 Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight = {},
                      std::int64_t ignore_index = -100, Reduction reduction = kMean,
                      double label_smoothing = 0.0);

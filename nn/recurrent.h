@@ -11,6 +11,18 @@
 //         z  = σ(W_iz x + b_iz + W_hz h + b_hz)      update gate
 //         n  = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))   candidate; b_hn inside the product
 //         h' = (1 − z) ⊙ n + z ⊙ h
+//
+// $$ \text{RNN:} \quad h' = \operatorname{act}(W_{ih} x + b_{ih} + W_{hh} h + b_{hh}) $$
+// $$
+// \text{GRU:} \quad
+// \begin{aligned}
+// r &= \sigma(W_{ir} x + b_{ir} + W_{hr} h + b_{hr}) \cr
+// z &= \sigma(W_{iz} x + b_{iz} + W_{hz} h + b_{hz}) \cr
+// n &= \tanh\bigl(W_{in} x + b_{in} + r \odot (W_{hn} h + b_{hn})\bigr) \cr
+// h' &= (1 - z) \odot n + z \odot h
+// \end{aligned}
+// $$
+//
 // The three gates' weights are stacked in one matrix, r on top: W_ih is (3H, I), W_hh (3H, H).
 //
 // A layer always scans a *packed* batch (nn/utils/rnn.h): the rows of all sequences at step 0,
@@ -22,8 +34,9 @@
 //
 // Legend: B batch (sequences), T steps, N = Σ_t batch_sizes[t] tokens, I input, H hidden,
 // G gates (1 for RNN, 3 for GRU), L layers, D directions (2 if bidirectional).
-// Read after nn/module.h; nn/rnn.h builds the modules on this, docs/rnn.md has the pictures,
-// nn/fused_recurrent.h is the fast layer and docs/bptt.md its derivation.
+// Read after nn/utils/rnn.h and docs/packing.md; nn/rnn.h builds the modules on this,
+// docs/rnn.md has the pictures, nn/fused_recurrent.h is the fast layer and docs/bptt.md its
+// derivation.
 #pragma once
 
 #include <cstdint>
