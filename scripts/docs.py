@@ -311,7 +311,11 @@ def indented_block(block):
     out, plain, i = [], [], 0
     while i < len(block):
         end = formula_end(block, i)
-        if end is None:  # not a formula, or an unclosed $$: shown as it is written
+        if end is None and block[i].startswith("$$"):  # unclosed: left in the text, to be seen
+            print(f"docs.py: a $$ without its closing $$: {block[i]}", file=sys.stderr)
+            out += [*fenced(plain), block[i], ""]
+            plain, i = [], i + 1
+        elif end is None:  # not a formula: shown as it is written
             plain.append(block[i])
             i += 1
         else:
@@ -351,7 +355,8 @@ def highlighted(text, lexer_class):
                 line = []
             if part:
                 line.append((kind, part))
-    return [format_tokens(tokens, formatter) for tokens in lines]
+    # The formatter ends each line it writes with a newline: the line's span ends it instead.
+    return [format_tokens(tokens, formatter).replace("\n", "") for tokens in lines]
 
 
 # ---- Pages --------------------------------------------------------------------------------------
@@ -472,7 +477,7 @@ def turns(book, page):
 def copy_assets(site, out):
     assets = out / "assets"
     assets.mkdir()
-    for name in ("style.css", "math.js"):
+    for name in ("style.css", "math.js", "path.js"):
         shutil.copy(site / name, assets / name)
     shutil.copy(KATEX / "katex.min.js", assets / "katex.min.js")
     # Fonts travel inside the style sheets, as data: URLs, so that a browser that does not load

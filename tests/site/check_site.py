@@ -14,7 +14,7 @@ pipe (--remote-debugging-pipe: no port, no package beyond Python's own library),
     an id of its target page; any link leading out of the site's directory to another file;
   - any image that does not load (naturalWidth 0);
   - any KaTeX error (.katex-error), any math element KaTeX has not typeset, any literal $$
-    left in the visible text;
+    left in the text (outside code, which may show $$ on purpose);
   - on an annotated page, any section whose prose does not stand to the left of its code.
 It saves screenshots of the index, the BPTT chapter and the fused layer's page, lists each
 problem as "page: what: detail", and ends with one summary line; it exits 1 on any problem.
@@ -48,6 +48,15 @@ CHROMIUM_FLAGS = [
 # What a page tells about itself, once it has loaded and its fonts are ready. A link is the URL
 # the browser resolved from its href (so relative links need no resolving here).
 INSPECT = """(() => {
+  // The page's text nodes, but those inside the elements `skip` selects: code shows $$ on
+  // purpose, and typeset math keeps its TeX source (with no $$) hidden inside.
+  const textOutside = skip => {
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    const texts = [];
+    while (walker.nextNode())
+      if (!walker.currentNode.parentElement.closest(skip)) texts.push(walker.currentNode.data);
+    return texts;
+  };
   const box = e => { const r = e.getBoundingClientRect();
                      return {left: r.left, right: r.right, top: r.top, width: r.width}; };
   return {
@@ -60,7 +69,7 @@ INSPECT = """(() => {
     unrendered: [...document.querySelectorAll(".math")].filter(
         e => !e.querySelector(".katex") && !e.classList.contains("katex-error")).map(
         e => e.textContent.slice(0, 80)),
-    dollars: document.body.innerText.split("\\n").filter(line => line.includes("$$")),
+    dollars: textOutside("code, pre, script, style, .katex").filter(text => text.includes("$$")),
     sections: [...document.querySelectorAll("main.annotated .section")].map(s => {
       const prose = s.querySelector(":scope > .prose"), code = s.querySelector(":scope > .code");
       return {prose: prose && box(prose), code: code && box(code),
@@ -167,10 +176,15 @@ class Browser:
         return events
 
     def screenshot(self, path, height):
-        shot = self.call("Page.captureScreenshot", session=True, format="png",
-                         captureBeyondViewport=True,
-                         clip={"x": 0, "y": 0, "width": WIDTH, "height": height, "scale": 1})
+        """The top `height` pixels of the page, seen through a window that tall (so that the
+        reading path, fixed to the window, stands beside all of it)."""
+        self.call("Emulation.setDeviceMetricsOverride", session=True, width=WIDTH,
+                  height=height, deviceScaleFactor=1, mobile=False)
+        self.evaluate("new Promise(requestAnimationFrame)")
+        shot = self.call("Page.captureScreenshot", session=True, format="png")
         path.write_bytes(base64.b64decode(shot["data"]))
+        self.call("Emulation.setDeviceMetricsOverride", session=True, width=WIDTH,
+                  height=HEIGHT, deviceScaleFactor=1, mobile=False)
 
     def close(self):
         try:
