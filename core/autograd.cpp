@@ -13,6 +13,8 @@
 // such a graph (Node::~Node).
 #include "core/autograd.h"
 
+#include <cstdint>
+#include <iterator>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -31,11 +33,60 @@ NoGradGuard::~NoGradGuard() { grad_mode = previous_; }
 
 // ---- Saved tensors ----------------------------------------------------------------------------
 
+namespace {
+
+// The calling thread's unclaimed saves (see SavedTensor in autograd.h): where each SavedTensor
+// that keeps something lives now, and what it keeps. The list stays short: an op's saves are
+// claimed by its own node, or destroyed with its lambda, before the op returns. Each thread has
+// its own, so a save made on one thread is never claimed by a node recorded on another.
+struct Unclaimed {
+  const SavedTensor* where;
+  TensorMeta meta;
+};
+thread_local std::vector<Unclaimed> unclaimed;
+
+}  // namespace
+
 SavedTensor::SavedTensor(const Tensor& t) {
   // With grad mode off no node will be recorded, so there is nothing to keep.
   if (!t.defined() || !grad_mode_enabled()) return;
   data_ = t.detach();
   version_ = t.version();
+  unclaimed.push_back({this, {data_.shape(), data_.dtype()}});
+}
+
+SavedTensor::SavedTensor(SavedTensor&& other) noexcept
+    : data_(std::move(other.data_)), version_(other.version_) {
+  if (!data_.defined()) return;
+  for (Unclaimed& entry : unclaimed)
+    if (entry.where == &other) {
+      entry.where = this;
+      return;
+    }
+}
+
+SavedTensor::~SavedTensor() {
+  if (!data_.defined()) return;
+  for (auto entry = unclaimed.rbegin(); entry != unclaimed.rend(); ++entry)
+    if (entry->where == this) {
+      unclaimed.erase(std::next(entry).base());
+      return;
+    }
+}
+
+std::vector<TensorMeta> claim_saved_tensors(const void* object, std::size_t size) {
+  // Addresses compared as integers: `where` is inside the object when its offset from the
+  // object's first byte is below the object's size (an address below the first byte wraps round
+  // to a huge offset).
+  const std::uintptr_t first = reinterpret_cast<std::uintptr_t>(object);
+  const auto inside = [first, size](const Unclaimed& entry) {
+    return reinterpret_cast<std::uintptr_t>(entry.where) - first < size;
+  };
+  std::vector<TensorMeta> claimed;
+  for (Unclaimed& entry : unclaimed)
+    if (inside(entry)) claimed.push_back(std::move(entry.meta));
+  std::erase_if(unclaimed, inside);
+  return claimed;
 }
 
 Tensor SavedTensor::unpack() const {
@@ -72,38 +123,25 @@ Node::~Node() {
   draining = false;
 }
 
-namespace {
+AccumulateGrad::AccumulateGrad(std::shared_ptr<TensorImpl> leaf)
+    : Node("AccumulateGrad", 1), leaf_(std::move(leaf)) {
+  output_meta.push_back({leaf_->shape, leaf_->dtype});
+}
 
-// The node at the end of every path to a leaf that requires grad: adds the gradient into the
-// leaf's grad(). It holds the leaf; the leaf holds it only weakly (TensorImpl::grad_accumulator),
-// so every path through the graph to one leaf ends at the same node, and there is no cycle.
-class AccumulateGrad final : public Node {
- public:
-  explicit AccumulateGrad(std::shared_ptr<TensorImpl> leaf)
-      : Node("AccumulateGrad", 1), leaf_(std::move(leaf)) {
-    output_meta.push_back({leaf_->shape, leaf_->dtype});
+std::vector<Tensor> AccumulateGrad::apply(std::vector<Tensor>&& grad_outputs) {
+  const Tensor& grad = grad_outputs[0];
+  if (!grad.defined()) return {};
+  if (!leaf_->grad) {
+    // The first gradient is copied into fresh memory, so that it never aliases a tensor the user
+    // holds (the upstream gradient they passed, say).
+    leaf_->grad = grad.clone().impl_ptr();
+  } else {
+    // Gradients accumulate: grad += incoming.
+    Tensor accumulated(leaf_->grad);
+    accumulated.copy_(accumulated + grad);
   }
-
-  std::vector<Tensor> apply(std::vector<Tensor>&& grad_outputs) override {
-    const Tensor& grad = grad_outputs[0];
-    if (!grad.defined()) return {};
-    if (!leaf_->grad) {
-      // The first gradient is copied into fresh memory, so that it never aliases a tensor the
-      // user holds (the upstream gradient they passed, say).
-      leaf_->grad = grad.clone().impl_ptr();
-    } else {
-      // Gradients accumulate: grad += incoming.
-      Tensor accumulated(leaf_->grad);
-      accumulated.copy_(accumulated + grad);
-    }
-    return {};
-  }
-
- private:
-  std::shared_ptr<TensorImpl> leaf_;
-};
-
-}  // namespace
+  return {};
+}
 
 Edge gradient_edge(const Tensor& t) {
   if (!t.defined()) return {};
