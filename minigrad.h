@@ -11,6 +11,7 @@
 #include "core/dtype.h"
 #include "core/error.h"
 #include "core/gradcheck.h"
+#include "core/graph_dot.h"
 #include "core/print.h"
 #include "core/shape.h"
 #include "core/tensor.h"
