@@ -322,6 +322,12 @@ BOOST_AUTO_TEST_CASE(to_dot_draws_each_op_leaf_and_arrow_of_the_graph) {
              "the boxes, named");
   BOOST_CHECK_EQUAL(named.edges.size(), arrows.size());
 
+  // An op that takes one tensor twice sends a gradient to it along each: two arrows.
+  const std::string square =
+      "MulBackward0\nout (3, 3) float32\nsaved (3, 3) float32\nsaved (3, 3) float32";
+  check_same(parse_dot(mg::autograd::to_dot(w * w)).edges,
+             {{square, leaf_w, ""}, {square, leaf_w, ""}}, "the arrows of w ⊙ w");
+
   // The same graph built again, at other addresses, is the same text.
   const mg::Tensor again = mg::matmul(mg::tanh(mg::matmul(x, w) + b), w);
   BOOST_CHECK_EQUAL(mg::autograd::to_dot(again), mg::autograd::to_dot(y));
