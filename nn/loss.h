@@ -60,8 +60,13 @@ Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction = 
 // (the last dimension). Differentiable in x and t; weight and pos_weight are constants. With w
 // the weight and q the pos_weight:
 //
-// $$ \ell = \operatorname{reduce}\Bigl(-w \odot \bigl[q \odot t \odot \log \sigma(x) +
-// (1 - t) \odot \log\bigl(1 - \sigma(x)\bigr)\bigr]\Bigr) $$
+// $$
+// \begin{aligned}
+// \ell &= \operatorname{reduce}(-w \odot b), \cr
+// b &= q \odot t \odot \log \sigma(x) \cr
+// &\quad + (1 - t) \odot \log\bigl(1 - \sigma(x)\bigr)
+// \end{aligned}
+// $$
 Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& target,
                                         const Tensor& weight = {}, const Tensor& pos_weight = {},
                                         Reduction reduction = kMean);
@@ -71,9 +76,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
 // (). A target equal to ignore_index contributes 0 and is left out of the mean, which divides by
 // the summed weight of the targets taken (so by their number without `weight`):
 //
-// $$ \ell_n = -w_{t_n} x_{n, t_n}, \qquad
-// \ell_{\text{mean}} = \frac{\sum_n \ell_n}{\sum_n w_{t_n}}
-// \quad \text{(both sums over the targets taken)} $$
+// $$ \ell_n = -w_{t_n} x_{n, t_n}, \qquad \ell_{\text{mean}} = \frac{\sum_n \ell_n}{\sum_n w_{t_n}} $$
 Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight = {},
                 std::int64_t ignore_index = -100, Reduction reduction = kMean);
 
@@ -85,8 +88,13 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight 
 // with ℓ_c = log softmax(x)_c, and its gradient, with r_c = w_c·((1 − ε)·[c = t] + ε/C) and
 // S = Σ_c r_c (docs/cross_entropy.md derives it):
 //
-// $$ L = (1 - \varepsilon) w_t (-\ell_t) + \frac{\varepsilon}{C} \sum_c w_c (-\ell_c), \qquad
-// \frac{\partial L}{\partial x} = S \operatorname{softmax}(x) - r $$
+// $$
+// \begin{aligned}
+// L &= (1 - \varepsilon) w_t (-\ell_t) \cr
+// &\quad + \frac{\varepsilon}{C} \sum_c w_c (-\ell_c) \cr
+// \frac{\partial L}{\partial x} &= S \operatorname{softmax}(x) - r
+// \end{aligned}
+// $$
 Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight = {},
                      std::int64_t ignore_index = -100, Reduction reduction = kMean,
                      double label_smoothing = 0.0);

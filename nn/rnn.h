@@ -84,13 +84,18 @@ class GRUOptions : public RecurrentOptionsBase<GRUOptions> {
 // boundary, and the call into the stack. Layer l runs its cell over the output of layer l − 1,
 // step by step, from its own row of h0 (the input x_t feeds layer 0; dropout, when set, sits
 // between layers in training), and the output at step t is the last layer's state:
-//   h_t^(l) = cell(h_t^(l−1), h_{t−1}^(l)),   h_t^(0) = x_t,   h_{−1}^(l) = h0[l]
+//   h_t^(l) = cell(h_t^(l−1), h_{t−1}^(l))
+//   h_t^(0) = x_t,   h_{−1}^(l) = h0[l]
 //   output_t = h_t^(L),   h_n[l] = h_{T−1}^(l)
 // The reverse direction of a bidirectional module runs t = T − 1, …, 0 from its own h0 rows.
 //
-// $$ h_t^{(l)} = \operatorname{cell}\bigl(h_t^{(l-1)}, h_{t-1}^{(l)}\bigr), \qquad
-// h_t^{(0)} = x_t, \qquad h_{-1}^{(l)} = h_0[l] $$
-// $$ \text{output}_t = h_t^{(L)}, \qquad h_n[l] = h_{T-1}^{(l)} $$
+// $$
+// \begin{aligned}
+// h_t^{(l)} &= \operatorname{cell}\bigl(h_t^{(l-1)}, h_{t-1}^{(l)}\bigr) \cr
+// h_t^{(0)} &= x_t, \quad h_{-1}^{(l)} = h_0[l] \cr
+// \text{output}_t &= h_t^{(L)}, \quad h_n[l] = h_{T-1}^{(l)}
+// \end{aligned}
+// $$
 class RecurrentBase : public Module {
  public:
   // input (T, B, I), or (B, T, I) with batch_first, or unbatched (T, I); h0 (L·D, B, H) or, for
@@ -211,10 +216,9 @@ class CellBase : public Module {
   LayerWeights weights_;
 };
 
-// One step of a tanh (or relu) RNN:  h' = act(W_ih x + b_ih + W_hh h + b_hh).
+// One step of an RNN, act being tanh (or relu):  h' = act(W_ih x + b_ih + W_hh h + b_hh).
 //
-// $$ h' = \operatorname{act}(W_{ih} x + b_{ih} + W_{hh} h + b_{hh}), \qquad
-// \operatorname{act} = \tanh \text{ or } \operatorname{relu} $$
+// $$ h' = \operatorname{act}(W_{ih} x + b_{ih} + W_{hh} h + b_{hh}) $$
 class RNNCell : public CellBase {
  public:
   explicit RNNCell(const RNNCellOptions& options);
@@ -223,14 +227,16 @@ class RNNCell : public CellBase {
 };
 
 // One step of a GRU, gates r (reset), z (update) and n (candidate), PyTorch's order:
-//   r = σ(W_ir x + b_ir + W_hr h + b_hr),   z = σ(W_iz x + b_iz + W_hz h + b_hz)
-//   n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)),   h' = (1 − z) ⊙ n + z ⊙ h
+//   r  = σ(W_ir x + b_ir + W_hr h + b_hr)
+//   z  = σ(W_iz x + b_iz + W_hz h + b_hz)
+//   n  = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+//   h' = (1 − z) ⊙ n + z ⊙ h
 //
 // $$
 // \begin{aligned}
-// r &= \sigma(W_{ir} x + b_{ir} + W_{hr} h + b_{hr}), &
+// r &= \sigma(W_{ir} x + b_{ir} + W_{hr} h + b_{hr}) \cr
 // z &= \sigma(W_{iz} x + b_{iz} + W_{hz} h + b_{hz}) \cr
-// n &= \tanh\bigl(W_{in} x + b_{in} + r \odot (W_{hn} h + b_{hn})\bigr), &
+// n &= \tanh\bigl(W_{in} x + b_{in} + r \odot (W_{hn} h + b_{hn})\bigr) \cr
 // h' &= (1 - z) \odot n + z \odot h
 // \end{aligned}
 // $$

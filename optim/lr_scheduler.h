@@ -107,8 +107,8 @@ class LRScheduler {
 // step_size:
 //
 // $$ \eta_e = \begin{cases} \gamma \eta_{e-1} & e > 0 \text{ a multiple of } s \cr
-// \eta_{e-1} & \text{otherwise} \end{cases}
-// \qquad \text{alone: } \eta_e = \eta_{\text{base}} \gamma^{\lfloor e / s \rfloor} $$
+// \eta_{e-1} & \text{otherwise} \end{cases} $$
+// $$ \text{alone: } \eta_e = \eta_{\text{base}} \gamma^{\lfloor e / s \rfloor} $$
 class StepLR : public LRScheduler {
  public:
   StepLR(Optimizer& optimizer, std::int64_t step_size, double gamma = 0.1);
@@ -124,7 +124,8 @@ class StepLR : public LRScheduler {
 
 // Multiplies the lrs by gamma every epoch: lr_e = lr_{e−1} · gamma; alone, base_lr · gamma^e.
 //
-// $$ \eta_e = \gamma \eta_{e-1}, \qquad \text{alone: } \eta_e = \eta_{\text{base}} \gamma^e $$
+// $$ \eta_e = \gamma \eta_{e-1} $$
+// $$ \text{alone: } \eta_e = \eta_{\text{base}} \gamma^e $$
 class ExponentialLR : public LRScheduler {
  public:
   ExponentialLR(Optimizer& optimizer, double gamma);
@@ -146,8 +147,15 @@ class ExponentialLR : public LRScheduler {
 // the next half period instead. With η for an lr and T for T_max:
 //
 // $$ \eta_e = \eta_{\min} + (\eta_{\text{base}} - \eta_{\min}) \frac{1 + \cos(\pi e / T)}{2} $$
-// $$ \eta_e - \eta_{\min} = (\eta_{e-1} - \eta_{\min})
-// \frac{1 + \cos(\pi e / T)}{1 + \cos(\pi (e - 1) / T)} \quad \text{(chainable)} $$
+//
+// and in the chainable form
+//
+// $$
+// \begin{aligned}
+// \eta_e - \eta_{\min} &= (\eta_{e-1} - \eta_{\min}) \cr
+// &\quad \cdot \frac{1 + \cos(\pi e / T)}{1 + \cos(\pi (e - 1) / T)}
+// \end{aligned}
+// $$
 class CosineAnnealingLR : public LRScheduler {
  public:
   CosineAnnealingLR(Optimizer& optimizer, std::int64_t T_max, double eta_min = 0.0);
