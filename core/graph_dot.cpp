@@ -6,7 +6,7 @@
 // it, so the numbers, and with them the whole text, depend only on the graph's shape. The text:
 //
 //   digraph autograd {
-//     node [shape=box, style=filled, ...];
+//     node [shape=box, ...];
 //     n0 [label="SumBackward0\nout () float32", fillcolor=darkolivegreen1];
 //     n1 [label="MulBackward0\nout (3) float32\nsaved (3) float32\nsaved (3) float32"];
 //     n2 [label="x\n(3) float32\nrequires_grad=True", fillcolor=lightblue];
