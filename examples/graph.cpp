@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::filesystem::path dir = argc == 2 ? argv[1] : ".";
-  std::error_code error;
+  std::error_code error;  // a directory that cannot be made shows below, as files not written
   std::filesystem::create_directories(dir, error);
   mg::manual_seed(0);
 
