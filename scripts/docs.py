@@ -375,7 +375,7 @@ def label(book, page):
     """How the reading path and the turns name a page: a chapter by its title, a file by path."""
     if page.is_chapter:
         return book.md.renderInline(page.title)
-    return f"<code>{html.escape(page.source)}</code>"
+    return f"<code>{html.escape(page.source).replace('/', '/<wbr>')}</code>"  # breaks after a /
 
 
 def sidebar(book, current):
