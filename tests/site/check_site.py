@@ -131,13 +131,16 @@ class Browser:
             self._lock.notify_all()
 
     def call(self, method, session=False, timeout=60, **params):
+        """Sends a command (to the page's session, or to the browser) and waits for its reply."""
         with self._lock:
             self._next_id += 1
             ident = self._next_id
         message = {"id": ident, "method": method, "params": params}
         if session:
             message["sessionId"] = self.session
-        os.write(self._write, json.dumps(message).encode() + b"\0")
+        data = json.dumps(message).encode() + b"\0"
+        while data:  # a pipe may take a long message in parts
+            data = data[os.write(self._write, data):]
         with self._lock:
             if not self._lock.wait_for(lambda: ident in self._replies or None in self._replies,
                                        timeout):
