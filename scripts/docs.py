@@ -77,25 +77,24 @@ class Page:
     source: str  # its file in the tree: "nn/rnn.h", "docs/bptt.md"
     group: str  # the heading of docs/README.md it stands under
     title: str = ""
-    headings: list = dataclasses.field(default_factory=list)  # (id, text), for the sidebar
+    headings: list = dataclasses.field(default_factory=list)  # (id, HTML), for the sidebar
 
     @property
     def is_chapter(self):
         return self.source.endswith(".md")
 
     @property
-    def output(self):  # its file in the site
-        if self.source == "docs/README.md":
-            return "index.html"
-        return self.source[len("docs/"):-len(".md")] + ".html" if self.is_chapter else \
-            self.source + ".html"
+    def output(self):  # its file in the site: index.html, bptt.html, nn/rnn.h.html
+        name = "index" if self.source == "docs/README.md" else self.source[len("docs/"):-3]
+        return name + ".html" if self.is_chapter else self.source + ".html"
 
 
 class Book:
     """Every page, in reading order, and the rules that turn a path in the text into a link."""
 
-    def __init__(self, root, markdown):
-        self.root, self.md, self.pages = root, markdown, {}  # source path -> Page, in order
+    def __init__(self, root):
+        self.root, self.md, self.comments = root, markdown(), markdown(comments=True)
+        self.pages = {}  # source path -> Page, in order
         self.add("docs/README.md", "")
         self.path = [self.add(source, group) for group, source in self.named("docs/README.md")
                      if source not in self.pages]
@@ -153,11 +152,14 @@ class Book:
 
 # ---- Markdown ---------------------------------------------------------------------------------
 
-def markdown():
+def markdown(comments=False):
     """markdown-it: CommonMark and tables, raw HTML shown as text (so that `<T>` in a comment is
-    seen), $-math, heading ids as GitHub makes them, and the book's links (link_paths)."""
+    seen), $-math, heading ids as GitHub makes them, and the book's links (link_paths). For
+    comments, written for a terminal, * and _ are never emphasis: x (*, in) or __metadata__."""
     md = MarkdownIt("commonmark", {"html": False, "highlight": highlight_fence})
     md.enable(["table", "strikethrough"])
+    if comments:
+        md.disable("emphasis")
     md.use(dollarmath_plugin, allow_space=False, double_inline=True)
     md.use(anchors_plugin, min_level=1, max_level=6)
     md.core.ruler.push("link_paths", link_paths)
@@ -336,15 +338,15 @@ def render_source(book, page):
     env = {"book": book, "page": page}
     sections, opening, rows, slugs = split(lines, marker), "", [], set()
     if sections[0].prose:
-        opening = book.md.render(comment_markdown(sections[0].prose), env)
+        opening = book.comments.render(comment_markdown(sections[0].prose), env)
         opening, sections[0].prose = f'<div class="opening">\n{opening}</div>\n', []
     for section in sections:
         prose = ""
         if section.heading:
             slug = unique_slug(slugify(section.heading), slugs)
-            page.headings.append((slug, section.heading))
-            prose = f'<h2 id="{slug}">{html.escape(section.heading)}</h2>\n'
-        prose += book.md.render(comment_markdown(section.prose), env)
+            page.headings.append((slug, html.escape(section.heading)))
+            prose = f'<h2 id="{slug}">{page.headings[-1][1]}</h2>\n'
+        prose += book.comments.render(comment_markdown(section.prose), env)
         cells = []
         for i in section.code:
             indent = len(lines[i]) - len(lines[i].lstrip(" "))  # wrapped lines hang below it
@@ -366,7 +368,7 @@ def render_chapter(book, page):
         if token.type == "heading_open" and token.tag == "h1" and not page.title:
             page.title = tokens[i + 1].content
         elif token.type == "heading_open" and token.tag == "h2":
-            page.headings.append((token.attrGet("id"), tokens[i + 1].content))
+            page.headings.append((token.attrGet("id"), book.md.renderInline(tokens[i + 1].content)))
     page.title = page.title or page.source
     return f'<article>\n{book.md.renderer.render(tokens, book.md.options, env)}</article>'
 
@@ -392,7 +394,7 @@ def sidebar(book, current):
                 out.append(f'<li class="{kind}"><a href="{book.relative(page.output, current)}">'
                            f'{label(book, page)}</a></li>')
                 continue
-            headings = "".join(f'<li><a href="#{slug}">{book.md.renderInline(text)}</a></li>'
+            headings = "".join(f'<li><a href="#{slug}">{text}</a></li>'
                                for slug, text in page.headings)
             out.append(f'<li class="{kind} current" aria-current="page"><a href="#top">'
                        f'{label(book, page)}</a>'
@@ -403,14 +405,12 @@ def sidebar(book, current):
 
 def turns(book, page):
     """Previous and next, in reading order."""
-    pages = list(book.pages.values())
+    pages = [None, *book.pages.values(), None]
     at = pages.index(page)
-    before, after = pages[at - 1] if at else None, pages[at + 1] if at + 1 < len(pages) else None
-    return "".join([
-        f'<a rel="prev" href="{book.relative(before.output, page)}">← {label(book, before)}</a>'
-        if before else "<span></span>",
-        f'<a rel="next" href="{book.relative(after.output, page)}">{label(book, after)} →</a>'
-        if after else "<span></span>"])
+    return "".join(f'<a rel="{rel}" href="{book.relative(other.output, page)}">{before}'
+                   f'{label(book, other)}{after}</a>' if other else "<span></span>"
+                   for other, rel, before, after in [(pages[at - 1], "prev", "← ", ""),
+                                                     (pages[at + 1], "next", "", " →")])
 
 
 # ---- The site ---------------------------------------------------------------------------------
@@ -482,7 +482,7 @@ def main():
     copy_assets(site, out)
     draw(out, root, args.graph_program)
 
-    book = Book(root, markdown())
+    book = Book(root)
     bodies = {page.source: render_chapter(book, page) if page.is_chapter else
               render_source(book, page) for page in book.pages.values()}
     template = string.Template((site / "page.html").read_text())
