@@ -18,6 +18,8 @@
 #include "core/packed_gemm.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <string_view>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -26,6 +28,12 @@
 namespace minigrad {
 
 namespace {
+
+// Whether the environment says MG_CPU_CAPABILITY=default.
+bool asked_for_default() {
+  const char* capability = std::getenv("MG_CPU_CAPABILITY");
+  return capability != nullptr && std::string_view(capability) == "default";
+}
 
 constexpr std::int64_t kRows = 6;     // MR: rows of A per block
 constexpr std::int64_t kPanel = 16;   // NR: columns of B per panel, two AVX vectors
@@ -89,7 +97,11 @@ void block_of(std::int64_t rows, std::int64_t k, const float* a, std::int64_t ld
 
 bool PackedMatrix::available() {
 #if defined(__x86_64__)
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  // MG_CPU_CAPABILITY=default turns the kernel off, as ATEN_CPU_CAPABILITY=default does
+  // PyTorch's vector kernels: tests/portability.sh runs the cblas path this way on a CPU that
+  // has AVX2.
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                          !asked_for_default();
   return has;
 #else
   return false;

@@ -14,7 +14,9 @@
 // against a panel of sixteen columns of B, the 6 × 16 block of C held in twelve vector registers
 // for the whole sum over k. It exists only where the CPU has AVX2 and FMA (checked once, when the
 // program runs; nothing is compiled with -march=native). Elsewhere available() is false and the
-// caller uses cblas. Read after blas.h; nn/fused_recurrent.cpp is the user.
+// caller uses cblas; MG_CPU_CAPABILITY=default in the environment makes it false everywhere, so
+// that the cblas path can be tested on any CPU (tests/portability.sh). Read after blas.h;
+// nn/fused_recurrent.cpp is the user.
 #pragma once
 
 #include <cstdint>
