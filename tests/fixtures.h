@@ -2,6 +2,7 @@
 //
 //   test::Fixtures fx("core.txt");               // under MG_FIXTURE_DIR (tests/fixtures)
 //   mg::Tensor x = fx.tensor("softmax/f32_large_dim1/x");
+//   test::Reference y = fx.reference("softmax/f32_large_dim1/y");  // a result, to compare with
 //   std::string text = fx.text("print/float32_matrix");
 //   for (const std::string& c : fx.cases("matmul")) ...   // every CASE of matmul/CASE/PART
 //
@@ -15,10 +16,18 @@
 // so both load exactly: they are parsed with std::from_chars straight into their own type.
 // Anything wrong (no file, another version, a malformed record, a name that is not there)
 // throws std::runtime_error saying what, which Boost.Test reports as the failing case's error.
+//
+// A result computed in float32 comes with two more records (tests/README.md says why):
+// NAME@f64, the float64 answer to the same question, and NAME@f32_error, how far PyTorch's own
+// float32 answer lies from it. reference(NAME) gathers the three.
+//
+// The environment variable MG_FIXTURE_DIR, when set, replaces the directory the build names:
+// tests/portability.sh runs the suite against fixtures regenerated elsewhere.
 #pragma once
 
 #include <charconv>
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -32,13 +41,33 @@ namespace mg = minigrad;
 
 namespace test {
 
+// One of PyTorch's results, as a test compares with it.
+struct Reference {
+  std::string name;
+  mg::Tensor value;      // what PyTorch computed (in float32 for a float32 case)
+  mg::Tensor exact;      // the float64 answer: NAME@f64 for a float32 result, else value itself
+  mg::Tensor f32_error;  // NAME@f32_error: max |PyTorch's float32 answer − exact|, 0-d or one
+                         // per row of a trajectory; undefined where the fixture has none
+  bool from_float32() const { return value.impl() != exact.impl(); }
+
+  // Row k of a trajectory (shape (steps, *shape), with one f32_error per step).
+  Reference row(std::int64_t k) const {
+    Reference r{name + "[" + std::to_string(k) + "]", value.select(0, k),
+                from_float32() ? exact.select(0, k) : mg::Tensor(), mg::Tensor()};
+    if (!from_float32()) r.exact = r.value;
+    if (f32_error.defined())
+      r.f32_error = f32_error.dim() == 0 ? f32_error : f32_error.select(0, k);
+    return r;
+  }
+};
+
 class Fixtures {
  public:
   static constexpr int kVersion = 1;
 
   // `file` is relative to MG_FIXTURE_DIR unless it is an absolute path.
   explicit Fixtures(const std::string& file)
-      : path_(file.starts_with("/") ? file : std::string(MG_FIXTURE_DIR) + "/" + file) {
+      : path_(file.starts_with("/") ? file : directory() + "/" + file) {
     std::ifstream in(path_, std::ios::binary);
     if (!in) fail("cannot open the file; run /usr/bin/python3 tests/make_fixtures.py");
     std::string magic;
@@ -66,6 +95,25 @@ class Fixtures {
     const auto it = tensors_.find(name);
     if (it == tensors_.end()) fail("no tensor named \"" + name + "\"");
     return it->second;
+  }
+
+  bool has(const std::string& name) const { return tensors_.contains(name); }
+
+  // The result stored under `name`, with its float64 answer and PyTorch's float32 error when
+  // the fixture has them. A float32 result without them is refused: it cannot be compared.
+  Reference reference(const std::string& name) const {
+    Reference r{name, tensor(name), tensor(name), mg::Tensor()};
+    if (has(name + "@f64")) r.exact = tensor(name + "@f64");
+    if (has(name + "@f32_error")) r.f32_error = tensor(name + "@f32_error");
+    if (r.value.dtype() == mg::kFloat32 && !(r.from_float32() && r.f32_error.defined()))
+      fail("float32 result \"" + name + "\" has no @f64 and @f32_error records; regenerate it");
+    return r;
+  }
+
+  // The directory fixture files are read from: $MG_FIXTURE_DIR, else the build's.
+  static std::string directory() {
+    const char* set = std::getenv("MG_FIXTURE_DIR");
+    return set != nullptr && *set != '\0' ? set : MG_FIXTURE_DIR;
   }
 
   // The text stored under `name`.

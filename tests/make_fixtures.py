@@ -25,7 +25,11 @@ has RANK 0 and one value; an empty tensor has no values.
 
 Names are paths: GROUP/CASE/PART, for example softmax/f32_large_dim1/x. Each case holds its
 inputs (x, a, b, dim, the upstream gradient ...) and PyTorch's outputs and gradients, so the C++
-test feeds PyTorch's own inputs. The groups:
+test feeds PyTorch's own inputs. A result computed in float32, NAME, has two records beside it:
+NAME@f64, the float64 answer to the same question (the case run again on its inputs converted to
+float64), and NAME@f32_error, the largest distance max |NAME - NAME@f64| that PyTorch's float32
+answer reaches on any CPU configuration this machine can run (Writer.save measures them all).
+tests/README.md says why and how the tests use them. The groups:
 
     print/CASE/x, string print/CASE  a tensor, and PyTorch's repr of it after one of the
                                      TRANSFORMS (test_tensor.cpp has the same table); the
@@ -40,8 +44,13 @@ test feeds PyTorch's own inputs. The groups:
     long_sum/f32                     x (2, 10000) float32 -> sum_all, sum_dim1, mean_all, mean_dim1
 """
 
+import concurrent.futures
 import math
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 
 import numpy as np
 import torch
@@ -67,6 +76,7 @@ class Writer:
         self.lines = [f"minigrad-fixtures {VERSION}",
                       f"# written by tests/make_fixtures.py with torch {torch.__version__}"]
         self.names = set()
+        self.errors = {}  # NAME@f32_error -> tensor, written last by save()
 
     def _claim(self, kind, name):
         assert " " not in name and (kind, name) not in self.names, name
@@ -80,6 +90,35 @@ class Writer:
         values = [self._value(v, t.dtype) for v in t.reshape(-1).numpy()]
         for i in range(0, len(values), 10):
             self.lines.append(" ".join(values[i:i + 10]))
+
+    def result(self, name, value, exact=None, per_row=False):
+        """Writes one of PyTorch's results. A float32 result also needs `exact`: the float64
+        answer to the same question (the same inputs converted to float64, which is exact, and
+        computed in float64; see float64_twin). It is written beside the result as NAME@f64, and
+        how far PyTorch's own float32 answer lies from it as NAME@f32_error (see f32_error)."""
+        self.tensor(name, value)
+        if value.dtype == torch.float32 or exact is not None:
+            assert exact is not None and exact.dtype == torch.float64, name
+            self.tensor(name + "@f64", exact)
+            self.f32_error(name, value, exact, per_row)
+
+    def f32_error(self, name, value, exact, per_row=False):
+        """Records NAME@f32_error: max |value - exact| over the elements, a 0-d float64 tensor
+        (or one per row of a trajectory when per_row). `value` is PyTorch's answer computed in
+        float32, `exact` the float64 one. save() raises it to the largest that PyTorch's float32
+        answer reaches on any of the CPU configurations of other_configurations()."""
+        value, exact = value.detach().double(), exact.detach().double()
+        assert value.shape == exact.shape, name
+        # Where float32 gives inf or nan, so must float64 (nothing here overflows float32 only).
+        assert torch.equal(torch.isfinite(value), torch.isfinite(exact)), name
+        finite = torch.isfinite(value)
+        gap = torch.where(finite, (value - exact).abs(), torch.zeros_like(value))
+        if per_row:  # a trajectory: one row per step, never empty
+            error = gap.reshape(gap.shape[0], -1).amax(1)
+        else:
+            error = gap.max() if gap.numel() else gap.new_zeros(())
+        self._claim("tensor", name + "@f32_error")
+        self.errors[name + "@f32_error"] = error
 
     @staticmethod
     def _value(v, dtype):
@@ -98,13 +137,144 @@ class Writer:
         self.lines.append(text)
 
     def save(self, path):
+        """Writes the file, the f32_error records last: each the largest over this run and the
+        same script run under other_configurations() (unless this is such a run)."""
+        if os.environ.get(SPREAD_RUN) is None:
+            self._widen_errors(os.path.basename(path))
+        for name, error in self.errors.items():
+            self.names.discard(("tensor", name))
+            self.tensor(name, error)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w", encoding="utf-8", newline="\n") as f:
             f.write("\n".join(self.lines) + "\n")
 
+    def _widen_errors(self, file):
+        if not self.errors:
+            return
+        configs = other_configurations()
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:  # two cores
+            runs = list(pool.map(lambda config: run_elsewhere(config, file), configs))
+        widened = {}  # name -> (how many times larger, configuration)
+        for config, theirs in zip(configs, runs):
+            for name, mine in self.errors.items():
+                other = theirs[name].reshape(mine.shape)
+                if (other > mine).any():
+                    factor = (other / mine).max().item()  # inf where this run was exact
+                    widened[name] = max(widened.get(name, (0, "")), (factor, describe(config)))
+                self.errors[name] = torch.maximum(mine, other)
+        if widened:
+            factor, name = max((f, n) for n, (f, _) in widened.items())
+            print(f"{file}: {len(widened)} of {len(self.errors)} float32 errors grew on another "
+                  f"configuration, the most {factor:.3g}-fold ({name}, {widened[name][1]})")
+
+
+# ---- PyTorch's float32 error on other CPUs ------------------------------------------------------
+#
+# PyTorch's float32 answers differ between CPUs: its vectorized kernels (ATEN_CPU_CAPABILITY
+# default, avx2, avx512) and OpenBLAS's (OPENBLAS_CORETYPE) sum in other orders. A float32 error
+# measured on one machine can be luckily small, so each script runs itself again, from a copy in a
+# scratch directory, under every configuration below that this CPU can run, and keeps for every
+# f32_error the largest. tests/README.md says how the tests use it.
+
+SPREAD_RUN = "MG_FIXTURE_SPREAD_RUN"  # set in the copies, which do not spread again
+OPENBLAS_CORETYPES = ["Prescott", "Sandybridge", "Haswell"]  # SSE3, AVX and AVX2 kernels
+
+
+def cpu_flags():
+    with open("/proc/cpuinfo", encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    return set()
+
+
+def other_configurations():
+    """Every (ATEN_CPU_CAPABILITY, OPENBLAS_CORETYPE) this CPU runs, None meaning the variable is
+    left as it is, but the one this run has."""
+    flags = cpu_flags()
+    capabilities = ["default"] + ["avx2"] * ("avx2" in flags)
+    if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= flags:
+        capabilities.append("avx512")
+    coretypes = [None] + [c for c in OPENBLAS_CORETYPES if c != "Haswell" or "avx2" in flags]
+    if "avx512f" in flags:
+        coretypes.append("SkylakeX")
+    # Unset, ATEN_CPU_CAPABILITY means the best the CPU has.
+    here = (os.environ.get("ATEN_CPU_CAPABILITY") or capabilities[-1],
+            os.environ.get("OPENBLAS_CORETYPE"))
+    return [(cap, core) for cap in capabilities for core in coretypes if (cap, core) != here]
+
+
+def describe(config):
+    capability, coretype = config
+    text = f"ATEN_CPU_CAPABILITY={capability}"
+    return text + f" OPENBLAS_CORETYPE={coretype}" if coretype else text
+
+
+def run_elsewhere(config, file):
+    """The f32_error records of `file` as the calling script writes it under `config`."""
+    capability, coretype = config
+    script = os.path.abspath(sys.argv[0])
+    with tempfile.TemporaryDirectory() as scratch:
+        copy = os.path.join(scratch, "tests")
+        os.makedirs(os.path.join(copy, "fixtures"))
+        for name in os.listdir(os.path.dirname(script)):
+            if name.endswith(".py"):
+                shutil.copy(os.path.join(os.path.dirname(script), name), copy)
+        env = dict(os.environ, ATEN_CPU_CAPABILITY=capability, **{SPREAD_RUN: "1"})
+        env.pop("OPENBLAS_CORETYPE", None)
+        if coretype:
+            env["OPENBLAS_CORETYPE"] = coretype
+        subprocess.run([sys.executable, os.path.join(copy, os.path.basename(script))], env=env,
+                       check=True, stdout=subprocess.DEVNULL)
+        tensors = read_tensors(os.path.join(copy, "fixtures", file))
+    return {name: torch.tensor(values, dtype=torch.float64)
+            for name, (dtype, shape, values) in tensors.items() if name.endswith("@f32_error")}
+
+
+def read_tensors(path):
+    """{name: (dtype, shape, values)} of the tensor records of a fixture file."""
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    tensors, pos = {}, 0
+
+    def line():
+        nonlocal pos
+        end = text.index("\n", pos)
+        out, pos = text[pos:end], end + 1
+        return out
+
+    assert line() == f"minigrad-fixtures {VERSION}", f"{path}: not a version {VERSION} file"
+    while pos < len(text):
+        header = line().split()
+        if not header or header[0].startswith("#"):
+            continue
+        if header[0] == "string":  # NAME LENGTH, then LENGTH bytes of text and a newline
+            pos += len(text[pos:].encode("utf-8")[:int(header[2])].decode("utf-8")) + 1
+            continue
+        name, dtype, rank = header[1], header[2], int(header[3])
+        shape = [int(size) for size in header[4:4 + rank]]
+        values = []
+        while len(values) < math.prod(shape):
+            values += line().split()
+        tensors[name] = (dtype, shape, [float(v) for v in values])
+    return tensors
+
 
 def scalar(value, dtype=torch.int64):
     return torch.tensor(value, dtype=dtype)
+
+
+def float64_twin(value):
+    """`value` with every float32 tensor in it converted to float64 (exactly), recursively
+    through lists, tuples and dicts; anything else as it is. Running a float32 case again on
+    float64_twin(inputs) gives the float64 answer that Writer.result records beside it."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().double() if value.dtype == torch.float32 else value
+    if isinstance(value, (list, tuple)):
+        return type(value)(float64_twin(v) for v in value)
+    if isinstance(value, dict):
+        return {k: float64_twin(v) for k, v in value.items()}
+    return value
 
 
 # ---- Printing ----------------------------------------------------------------------------------
@@ -216,6 +386,14 @@ def with_grad(fn, inputs, upstream):
     return y.detach(), [x.grad for x in leaves]
 
 
+def exact_with_grad(fn, inputs, upstream):
+    """with_grad on the float64 twins of a float32 case's inputs and upstream: the exact answers
+    that Writer.result records beside PyTorch's float32 ones. For a float64 case, Nones."""
+    if all(x.dtype != torch.float32 for x in inputs):
+        return None, [None] * len(inputs)
+    return with_grad(fn, float64_twin(inputs), float64_twin(upstream))
+
+
 def softmax_inputs():
     """(name, x, dim): large magnitudes, rows with -inf, every dim of a 3-D tensor."""
     cases = []
@@ -244,11 +422,12 @@ def write_softmax(w):
         upstream = torch.randn(x.shape, dtype=x.dtype)
         for op, fn in (("softmax", torch.softmax), ("log_softmax", torch.log_softmax)):
             y, (grad_x,) = with_grad(lambda v: fn(v, dim), [x], upstream)
+            y64, (grad_x64,) = exact_with_grad(lambda v: fn(v, dim), [x], upstream)
             w.tensor(f"{op}/{name}/x", x)
             w.tensor(f"{op}/{name}/dim", scalar(dim))
             w.tensor(f"{op}/{name}/upstream", upstream)
-            w.tensor(f"{op}/{name}/y", y)
-            w.tensor(f"{op}/{name}/grad_x", grad_x)
+            w.result(f"{op}/{name}/y", y, y64)
+            w.result(f"{op}/{name}/grad_x", grad_x, grad_x64)
 
 
 # ---- Matmul ------------------------------------------------------------------------------------
@@ -272,10 +451,13 @@ def write_matmul(w):
             b = torch.randn(shape_b, dtype=dtype)
             upstream = torch.randn(torch.matmul(a, b).shape, dtype=dtype)
             y, (grad_a, grad_b) = with_grad(torch.matmul, [a, b], upstream)
+            y64, (grad_a64, grad_b64) = exact_with_grad(torch.matmul, [a, b], upstream)
             case = f"matmul/{tag}_{name}"
-            for part, value in (("a", a), ("b", b), ("upstream", upstream), ("y", y),
-                                ("grad_a", grad_a), ("grad_b", grad_b)):
+            for part, value in (("a", a), ("b", b), ("upstream", upstream)):
                 w.tensor(f"{case}/{part}", value)
+            for part, value, exact in (("y", y, y64), ("grad_a", grad_a, grad_a64),
+                                       ("grad_b", grad_b, grad_b64)):
+                w.result(f"{case}/{part}", value, exact)
 
 
 # ---- Reductions --------------------------------------------------------------------------------
@@ -299,13 +481,14 @@ def write_sum_mean(w):
             fn = lambda v: getattr(v, op)()
         upstream = torch.randn(fn(x).shape, dtype=x.dtype)
         y, (grad_x,) = with_grad(fn, [x], upstream)
+        y64, (grad_x64,) = exact_with_grad(fn, [x], upstream)
         case = f"{op}/{name}"
         w.tensor(f"{case}/x", x)
         w.tensor(f"{case}/dims", torch.tensor(dims, dtype=torch.int64))
         w.tensor(f"{case}/keepdim", scalar(keepdim, torch.bool))
         w.tensor(f"{case}/upstream", upstream)
-        w.tensor(f"{case}/y", y)
-        w.tensor(f"{case}/grad_x", grad_x)
+        w.result(f"{case}/y", y, y64)
+        w.result(f"{case}/grad_x", grad_x, grad_x64)
 
 
 def write_long_sum(w):
@@ -321,7 +504,7 @@ def write_long_sum(w):
     for part, y in outputs.items():
         error = ((y.double() - exact[part]).abs() / exact[part].abs()).max().item()
         assert error < 2.0e-7, (part, error)  # the reference itself is accurate
-        w.tensor(f"long_sum/f32/{part}", y)
+        w.result(f"long_sum/f32/{part}", y, exact[part])
 
 
 def write_max(w):
@@ -347,13 +530,16 @@ def write_max(w):
         w.tensor(f"{case}/dim", scalar(dim))
         w.tensor(f"{case}/keepdim", scalar(keepdim, torch.bool))
         values, indices = x.max(dim, keepdim=keepdim)
-        w.tensor(f"{case}/values", values)
+        exact_values = float64_twin(x).max(dim, keepdim=keepdim)[0] if x.dtype == f32 else None
+        w.result(f"{case}/values", values, exact_values)
         w.tensor(f"{case}/indices", indices)
         if x.dtype.is_floating_point:
             upstream = torch.randn(values.shape, dtype=x.dtype)
-            _, (grad_x,) = with_grad(lambda v: v.max(dim, keepdim=keepdim)[0], [x], upstream)
+            values_of = lambda v: v.max(dim, keepdim=keepdim)[0]
+            _, (grad_x,) = with_grad(values_of, [x], upstream)
+            _, (grad_x64,) = exact_with_grad(values_of, [x], upstream)
             w.tensor(f"{case}/upstream", upstream)
-            w.tensor(f"{case}/grad_x", grad_x)
+            w.result(f"{case}/grad_x", grad_x, grad_x64)
         argmax_case = f"argmax/{name}"
         w.tensor(f"{argmax_case}/x", x)
         w.tensor(f"{argmax_case}/dim", scalar(dim))
@@ -363,11 +549,12 @@ def write_max(w):
     for name, x in (("f64_ties", ties), ("f32_distinct", torch.randn(5, 4, dtype=f32))):
         upstream = torch.randn((), dtype=x.dtype)
         y, (grad_x,) = with_grad(lambda v: v.max(), [x], upstream)
+        y64, (grad_x64,) = exact_with_grad(lambda v: v.max(), [x], upstream)
         case = f"max_all/{name}"
         w.tensor(f"{case}/x", x)
         w.tensor(f"{case}/upstream", upstream)
-        w.tensor(f"{case}/y", y)
-        w.tensor(f"{case}/grad_x", grad_x)
+        w.result(f"{case}/y", y, y64)
+        w.result(f"{case}/grad_x", grad_x, grad_x64)
 
 
 def main():

@@ -31,7 +31,7 @@ import warnings
 import torch
 import torch.nn.functional as F
 
-from make_fixtures import Writer
+from make_fixtures import Writer, float64_twin
 
 OUTPUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "loss.txt")
 
@@ -39,27 +39,41 @@ REDUCTIONS = {"none": 0, "mean": 1, "sum": 2}
 DTYPES = {"f32": torch.float32, "f64": torch.float64}
 
 
+def run_loss(fn, inputs, options, reduction, upstream=None):
+    """fn(input, target, reduction, **options and weights) and the gradients of
+    (output * upstream).sum() for input and a floating target; upstream is drawn at random
+    (after the output) unless given. Returns (input, target, output, upstream, gradients)."""
+    x = inputs["input"].clone().requires_grad_()
+    t = inputs["target"].clone()
+    if t.is_floating_point():
+        t.requires_grad_()
+    kwargs = dict(options)
+    for key in ("weight", "pos_weight"):
+        if key in inputs:
+            kwargs[key] = inputs[key]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the broadcasting warning; test_loss.cpp checks ours
+        out = fn(x, t, reduction=reduction, **kwargs)
+    if upstream is None:
+        upstream = torch.randn(out.shape, dtype=out.dtype)
+    wanted = [x] + ([t] if t.requires_grad else [])
+    got = torch.autograd.grad(out, wanted, upstream, allow_unused=True)
+    return x, t, out, upstream, got
+
+
 def write_case(w, group, name, fn, inputs, options):
     """Runs fn(input, target, **kwargs) for each reduction and writes every part of the case.
 
     `inputs` maps "input", "target" and optionally "weight", "pos_weight" to tensors; `options`
-    holds ignore_index and label_smoothing where the loss has them."""
+    holds ignore_index and label_smoothing where the loss has them. A float32 case is run again
+    on its inputs' float64 twins, for the exact answers recorded beside PyTorch's."""
     for reduction, code in REDUCTIONS.items():
         at = f"{group}/{name}_{reduction}/"
-        x = inputs["input"].clone().requires_grad_()
-        t = inputs["target"].clone()
-        if t.is_floating_point():
-            t.requires_grad_()
-        kwargs = dict(options)
-        for key in ("weight", "pos_weight"):
-            if key in inputs:
-                kwargs[key] = inputs[key]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the broadcasting warning; test_loss.cpp checks ours
-            out = fn(x, t, reduction=reduction, **kwargs)
-        upstream = torch.randn(out.shape, dtype=out.dtype)
-        wanted = [x] + ([t] if t.requires_grad else [])
-        got = torch.autograd.grad(out, wanted, upstream, allow_unused=True)
+        x, t, out, upstream, got = run_loss(fn, inputs, options, reduction)
+        exact_out, exact_got = None, [None] * len(got)
+        if x.dtype == torch.float32:
+            _, _, exact_out, _, exact_got = run_loss(fn, float64_twin(inputs), options,
+                                                     reduction, float64_twin(upstream))
         w.tensor(at + "input", x)
         w.tensor(at + "target", t)
         for key in ("weight", "pos_weight"):
@@ -73,11 +87,11 @@ def write_case(w, group, name, fn, inputs, options):
             w.tensor(at + "label_smoothing",
                      torch.tensor(options["label_smoothing"], dtype=torch.float64))
         w.tensor(at + "upstream", upstream)
-        w.tensor(at + "output", out)
-        w.tensor(at + "grad_input", got[0])
+        w.result(at + "output", out, exact_out)
+        w.result(at + "grad_input", got[0], exact_got[0])
         w.tensor(at + "has_grad_target", torch.tensor(len(got) == 2))
         if len(got) == 2:
-            w.tensor(at + "grad_target", got[1])
+            w.result(at + "grad_target", got[1], exact_got[1])
 
 
 # ---- Regression losses ----------------------------------------------------------------------

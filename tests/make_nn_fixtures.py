@@ -25,11 +25,12 @@ and the strings repr/NAME hold PyTorch's repr of one module each (test_layers.cp
 same modules).
 """
 
+import copy
 import os
 
 import torch
 
-from make_fixtures import Writer
+from make_fixtures import Writer, float64_twin
 
 OUTPUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "nn.txt")
 
@@ -75,29 +76,44 @@ def module_cases():
     ]
 
 
+def run_module(m, x, upstream=None):
+    """m(x) and the gradients of (m(x) * upstream).sum() for x (when floating) and every
+    parameter; upstream is drawn at random (after the output) unless given. Returns
+    (y, upstream, grad_x or None, {name: grad})."""
+    leaf = x.clone().requires_grad_() if x.is_floating_point() else x
+    m.zero_grad()
+    y = m(leaf)
+    if upstream is None:
+        upstream = torch.randn(y.shape, dtype=y.dtype)
+    y.backward(upstream)
+    grad_x = leaf.grad if x.is_floating_point() else None
+    return y, upstream, grad_x, {pname: p.grad for pname, p in m.named_parameters()}
+
+
 def write_module_case(w, name, build, make_input):
     # One module and one input, drawn in float32 and converted, so both dtypes hold the same
-    # values (float32 to float64 is exact).
+    # values (float32 to float64 is exact). The float32 case is run again on a float64 copy of
+    # the module with the same upstream gradient, for the exact answers recorded beside it.
     m = build()
     x = make_input(torch.float32)
     for dtype, tag in DTYPES:
         case = f"{name}/{tag}"
         m.to(dtype)
         xd = x.to(dtype) if x.is_floating_point() else x
-        leaf = xd.clone().requires_grad_() if xd.is_floating_point() else xd
         for pname, p in m.named_parameters():
             w.tensor(f"{case}/param/{pname}", p)
-        m.zero_grad()
-        y = m(leaf)
-        upstream = torch.randn(y.shape, dtype=dtype)
-        y.backward(upstream)
+        y, upstream, grad_x, grads = run_module(m, xd)
+        exact_y, exact_grad_x, exact_grads = None, None, {pname: None for pname in grads}
+        if dtype == torch.float32:
+            exact_y, _, exact_grad_x, exact_grads = run_module(
+                copy.deepcopy(m).double(), float64_twin(xd), float64_twin(upstream))
         w.tensor(f"{case}/x", xd)
         w.tensor(f"{case}/upstream", upstream)
-        w.tensor(f"{case}/y", y)
-        if xd.is_floating_point():
-            w.tensor(f"{case}/grad_x", leaf.grad)
-        for pname, p in m.named_parameters():
-            w.tensor(f"{case}/grad/{pname}", p.grad)
+        w.result(f"{case}/y", y, exact_y)
+        if grad_x is not None:
+            w.result(f"{case}/grad_x", grad_x, exact_grad_x)
+        for pname, grad in grads.items():
+            w.result(f"{case}/grad/{pname}", grad, exact_grads[pname])
         w.string(f"{case}/names",
                  "\n".join(" ".join([pname] + [str(s) for s in p.shape])
                            for pname, p in m.named_parameters()))

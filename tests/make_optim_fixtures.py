@@ -29,14 +29,16 @@ Each CASE is one optimizer with one set of options (CASES below; test_optim.cpp 
 table written with minigrad's options). A case with group options trains [W1, b1] with the
 defaults and [W2, c, u] as a second group with its own options. A case named f32_* runs the
 same model in float32: its trajectories are float32, and its initial values and data are the
-float64 ones converted to float32.
+float64 ones converted to float32. Beside each float32 trajectory NAME, NAME@f64 is the float64
+trajectory from the same float32 start and data, and NAME@f32_error (STEPS + 1, or STEPS for the
+loss) how far PyTorch's float32 trajectory lies from it after each step (tests/README.md).
 """
 
 import os
 
 import torch
 
-from make_fixtures import Writer
+from make_fixtures import Writer, float64_twin
 
 OUTPUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "optim.txt")
 STEPS = 30
@@ -138,11 +140,22 @@ def main():
     w.tensor("data/x", x)
     w.tensor("data/y", y)
     for case, optimizer, defaults, group_options in CASES:
-        dtype = torch.float32 if case.startswith("f32_") else f64
-        trajectory, losses = run_case(optimizer, defaults, group_options, init, x, y, dtype)
+        if not case.startswith("f32_"):
+            trajectory, losses = run_case(optimizer, defaults, group_options, init, x, y, f64)
+            for name in NAMES:
+                w.tensor(f"optim/{case}/{name}", trajectory[name])
+            w.tensor(f"optim/{case}/loss", losses)
+            continue
+        # The float32 trajectory, and the float64 one from the same float32 start and data.
+        trajectory, losses = run_case(optimizer, defaults, group_options, init, x, y,
+                                      torch.float32)
+        start = {name: init[name].to(torch.float32) for name in NAMES}
+        exact, exact_losses = run_case(optimizer, defaults, group_options, float64_twin(start),
+                                       x.to(torch.float32).double(), y.to(torch.float32).double(),
+                                       f64)
         for name in NAMES:
-            w.tensor(f"optim/{case}/{name}", trajectory[name])
-        w.tensor(f"optim/{case}/loss", losses)
+            w.result(f"optim/{case}/{name}", trajectory[name], exact[name], per_row=True)
+        w.result(f"optim/{case}/loss", losses, exact_losses, per_row=True)
     w.save(OUTPUT)
 
 

@@ -58,6 +58,7 @@ has the same table); string repr/cases lists the NAMEs, one a line.
 """
 
 import collections
+import copy
 import itertools
 import os
 
@@ -172,6 +173,43 @@ def random_lengths(steps, batch, input_form):
     return lengths
 
 
+def run(module, x, h0, lengths, c, w_output=None, w_h_n=None):
+    """The module on x (packed with `lengths` when given) and h0, and the backward of
+    (output * w_output).sum() + (h_n * w_h_n).sum(), the weights drawn at random (after the
+    forward) unless given. Returns (output, h_n, w_output, w_h_n); the gradients are left in
+    .grad of x, h0 and the module's parameters."""
+    if lengths is not None:
+        sequence = pack_padded_sequence(x, lengths, batch_first=c["batch_first"],
+                                        enforce_sorted=c["input_form"] == "sorted")
+        packed_output, h_n = module(sequence, h0)
+        output, _ = pad_packed_sequence(packed_output, batch_first=c["batch_first"],
+                                        total_length=x.shape[1 if c["batch_first"] else 0])
+    else:
+        output, h_n = module(x, h0)
+    if w_output is None:
+        w_output = torch.randn(output.shape, dtype=torch.float64)
+        w_h_n = torch.randn(h_n.shape, dtype=torch.float64)
+    ((output * w_output.to(output.dtype)).sum() + (h_n * w_h_n.to(h_n.dtype)).sum()).backward()
+    return output, h_n, w_output, w_h_n
+
+
+def write_f32_errors(w, at, module, x, h0, lengths, c, w_output, w_h_n, exact):
+    """The case again in float32, as test_rnn.cpp runs it: every parameter, input and weight
+    rounded to float32. Writes PART@f32_error for each PART of `exact` (the float64 results)."""
+    module32 = copy.deepcopy(module).float()
+    module32.zero_grad(set_to_none=True)
+    x32 = x.detach().float().requires_grad_()
+    h032 = h0.detach().float().requires_grad_() if h0 is not None else None
+    output, h_n, _, _ = run(module32, x32, h032, lengths, c, w_output, w_h_n)
+    float32 = {"output": output, "h_n": h_n, "grad_input": x32.grad}
+    if h0 is not None:
+        float32["grad_h0"] = h032.grad
+    for name, p in module32.named_parameters():
+        float32["grad/" + name] = p.grad
+    for part, value in exact.items():
+        w.f32_error(at + part, float32[part], value)
+
+
 def write_case(w, c):
     at = f"rnn/{case_name(c)}/"
     module = make_module(c)
@@ -188,19 +226,8 @@ def write_case(w, c):
     x = torch.randn(x_shape, dtype=torch.float64, requires_grad=True)
     h0 = torch.randn(h_shape, dtype=torch.float64, requires_grad=True) if c["has_h0"] else None
 
-    if packed:
-        lengths = random_lengths(steps, batch, c["input_form"])
-        sequence = pack_padded_sequence(x, lengths, batch_first=c["batch_first"],
-                                        enforce_sorted=c["input_form"] == "sorted")
-        packed_output, h_n = module(sequence, h0)
-        output, _ = pad_packed_sequence(packed_output, batch_first=c["batch_first"],
-                                        total_length=steps)
-    else:
-        output, h_n = module(x, h0)
-
-    w_output = torch.randn(output.shape, dtype=torch.float64)
-    w_h_n = torch.randn(h_n.shape, dtype=torch.float64)
-    ((output * w_output).sum() + (h_n * w_h_n).sum()).backward()
+    lengths = random_lengths(steps, batch, c["input_form"]) if packed else None
+    output, h_n, w_output, w_h_n = run(module, x, h0, lengths, c)
 
     w.string(at + "mode", c["mode"])
     w.string(at + "input_form", c["input_form"])
@@ -228,6 +255,12 @@ def write_case(w, c):
     w.tensor(at + "grad_input", x.grad)
     if h0 is not None:
         w.tensor(at + "grad_h0", h0.grad)
+    exact = {"output": output, "h_n": h_n, "grad_input": x.grad}
+    if h0 is not None:
+        exact["grad_h0"] = h0.grad
+    for name, p in module.named_parameters():
+        exact["grad/" + name] = p.grad
+    write_f32_errors(w, at, module, x, h0, lengths, c, w_output, w_h_n, exact)
 
 
 # ---- Reprs -------------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ import torch
 from torch.nn.utils import clip_grad_norm_, clip_grad_value_
 from torch.optim import lr_scheduler
 
-from make_fixtures import Writer
+from make_fixtures import Writer, float64_twin
 
 OUTPUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "sched.txt")
 
@@ -232,7 +232,9 @@ def parameters(dtypes, with_grad):
     return params
 
 
-def write_params(w, at, before, params, single):
+def write_params(w, at, before, params, single, exact=None):
+    """The parameters of a case before and after clipping; `exact`, for a case with float32
+    gradients, is the same case run on their float64 twins (float64_twin_of)."""
     w.tensor(at + "count", i64(len(params)))
     w.tensor(at + "single", torch.tensor(single))
     for k, (g, p) in enumerate(zip(before, params)):
@@ -240,7 +242,24 @@ def write_params(w, at, before, params, single):
         w.tensor(at + f"has_grad_{k}", torch.tensor(g is not None))
         if g is not None:
             w.tensor(at + f"grad_{k}", g)
-            w.tensor(at + f"clipped_{k}", p.grad)
+            w.result(at + f"clipped_{k}", p.grad, None if exact is None else exact[k].grad)
+
+
+def float64_twin_of(params, before):
+    """New float64 parameters with the float64 twins of the gradients `before` (a parameter
+    listed twice stays one tensor listed twice), or None when every gradient is float64: then
+    the case is its own exact answer."""
+    if all(g is None or g.dtype == torch.float64 for g in before):
+        return None
+    twins = []
+    for p, g in zip(params, before):
+        same = next((twins[j] for j, q in enumerate(params[:len(twins)]) if q is p), None)
+        if same is None:
+            same = torch.zeros(p.shape, dtype=torch.float64, requires_grad=True)
+            if g is not None:
+                same.grad = float64_twin(g).clone()
+        twins.append(same)
+    return twins
 
 
 def write_clip_grad_norm(w):
@@ -286,21 +305,25 @@ def write_clip_grad_norm(w):
         elif change is not None:
             params[0].grad[1, 2] = float(change)
         before = [None if p.grad is None else p.grad.clone() for p in params]
+        exact = float64_twin_of(params, before)
         total = clip_grad_norm_(params, max_norm, norm_type)
-        write_params(w, at, before, params, False)
+        exact_total = None if exact is None else clip_grad_norm_(exact, max_norm, norm_type)
+        write_params(w, at, before, params, False, exact)
         w.tensor(at + "max_norm", f64(max_norm))
         w.tensor(at + "norm_type", f64(norm_type))
-        w.tensor(at + "total_norm", total)
+        w.result(at + "total_norm", total, exact_total)
     for dt, dname in [(f64_, "f64"), (f32, "f32")]:
         at = f"clip_grad_norm/{dname}_single_norm2_small/"
         p = torch.zeros(3, 4, dtype=dt, requires_grad=True)
         p.grad = torch.randn(3, 4, dtype=dt)
         before = [p.grad.clone()]
+        exact = float64_twin_of([p], before)
         total = clip_grad_norm_(p, 0.5)
-        write_params(w, at, before, [p], True)
+        exact_total = None if exact is None else clip_grad_norm_(exact[0], 0.5)
+        write_params(w, at, before, [p], True, exact)
         w.tensor(at + "max_norm", f64(0.5))
         w.tensor(at + "norm_type", f64(2.0))
-        w.tensor(at + "total_norm", total)
+        w.result(at + "total_norm", total, exact_total)
 
 
 def write_clip_grad_value(w):
@@ -310,8 +333,11 @@ def write_clip_grad_value(w):
             at = f"clip_grad_value/{dname}_value{clip_value}/"
             params = parameters([dt] * 4, skipping)
             before = [None if p.grad is None else p.grad.clone() for p in params]
+            exact = float64_twin_of(params, before)
             clip_grad_value_(params, clip_value)
-            write_params(w, at, before, params, False)
+            if exact is not None:
+                clip_grad_value_(exact, clip_value)
+            write_params(w, at, before, params, False, exact)
             w.tensor(at + "clip_value", f64(clip_value))
     # A negative clip_value clamps to [v, -v] with v > -v: every element becomes the upper bound.
     at = "clip_grad_value/f64_negative/"

@@ -25,6 +25,7 @@ as the reference writer orders them. The header lists the tensors sorted by name
 different from that of their bytes, which a reader must not mind.
 """
 
+import copy
 import json
 import math
 import os
@@ -35,7 +36,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from make_fixtures import Writer
+from make_fixtures import Writer, float64_twin
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODEL_FILE = os.path.join(HERE, "fixtures", "torch_model.safetensors")
@@ -152,12 +153,13 @@ def write_fixtures():
     x = torch.randn(5, 3)
     with torch.no_grad():
         y = model(x)
+        exact_y = copy.deepcopy(model).double()(float64_twin(x))  # the float64 answer
     state = model.state_dict()
     write_safetensors(MODEL_FILE, state, {"written_by": "tests/make_state_fixtures.py"})
     w = Writer()
     w.lines[1] = f"# written by tests/make_state_fixtures.py with torch {torch.__version__}"
     w.tensor("state/x", x)
-    w.tensor("state/y", y)
+    w.result("state/y", y, exact_y)
     for name, t in state.items():
         w.tensor(f"state/{name}", t)
     w.save(STATE_FILE)
