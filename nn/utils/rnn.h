@@ -33,7 +33,8 @@
 // backward is the other (rnn.cpp derives it). Legend for the shapes below: T time steps (the
 // longest length), B batch, * any trailing feature dimensions, N = Σ lengths packed rows.
 //
-// Read after nn/module.h; the recurrent layers, which consume the packed form, come next.
+// Read after nn/serialize.h; docs/packing.md draws the layout and follows it through the layer's
+// loop. The recurrent layers, which consume the packed form, come next (nn/recurrent.h).
 #pragma once
 
 #include <cstdint>
