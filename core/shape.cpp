@@ -26,6 +26,18 @@ Shape contiguous_strides(const Shape& shape) {
   return strides;
 }
 
+std::int64_t checked_mul(std::int64_t a, std::int64_t b, std::string_view what) {
+  std::int64_t product = 0;
+  check(!__builtin_mul_overflow(a, b, &product), "{}: {} · {} does not fit in int64", what, a, b);
+  return product;
+}
+
+std::int64_t checked_add(std::int64_t a, std::int64_t b, std::string_view what) {
+  std::int64_t sum = 0;
+  check(!__builtin_add_overflow(a, b, &sum), "{}: {} + {} does not fit in int64", what, a, b);
+  return sum;
+}
+
 std::string shape_str(const Shape& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
 
 std::int64_t wrap_dim(std::int64_t dim, std::int64_t rank) {

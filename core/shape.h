@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace minigrad {
@@ -38,5 +39,14 @@ Shape broadcast_shapes(const Shape& a, const Shape& b);
 // Strides that read a tensor of (shape, strides) as if it had the broadcast shape `target`:
 // new leading dimensions and expanded size-1 dimensions get stride 0.
 Shape broadcast_strides(const Shape& shape, const Shape& strides, const Shape& target);
+
+// ---- Checked arithmetic -------------------------------------------------------------------------
+
+// Sizes, counts and offsets often come from the user, and a product or sum of them that does
+// not fit in int64 wraps round to a small number: a tensor would believe it has far more
+// elements than its memory holds. Such arithmetic goes through these, which throw mg::Error
+// "<what>: <a> · <b> does not fit in int64" (or "+") instead of wrapping.
+std::int64_t checked_mul(std::int64_t a, std::int64_t b, std::string_view what);
+std::int64_t checked_add(std::int64_t a, std::int64_t b, std::string_view what);
 
 }  // namespace minigrad
